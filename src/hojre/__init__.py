@@ -1,0 +1,3 @@
+"""Hojre: the backend of Hojrenama, serving the v1 mobile contract."""
+
+__version__ = "0.1.0"

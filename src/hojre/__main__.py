@@ -1,0 +1,3 @@
+from hojre.cli import app
+
+app()

@@ -1,0 +1,1 @@
+"""Accounts: users and roles, access tokens, activation codes, passwords."""

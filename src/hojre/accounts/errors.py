@@ -1,0 +1,72 @@
+"""Account errors with the exact v1 messages (spelling and spaces as the apps expect)."""
+
+from __future__ import annotations
+
+from hojre.core.errors import HojreError
+
+
+class BlankCredentials(HojreError):
+    message = "Username or Password cannot be blank."
+
+
+class CellphoneInvalid(HojreError):
+    message = "Cellphone is not validated"
+
+
+class CantValidateData(HojreError):
+    message = "Cant Validate Data"
+
+
+class RegisteredNotActivated(HojreError):
+    message = "Cellphone already registered but not activatad"
+    data = -1
+
+
+class CellphoneTaken(HojreError):
+    message = "Cellphone already existed"
+
+
+class IncorrectCode(HojreError):
+    message = "Incorrect Code"
+    keep_writes = True  # the spent try must stay spent
+
+
+class AlreadyActivated(HojreError):
+    message = "User is Activated"
+
+
+class NotRegistered(HojreError):
+    message = "User is not registered"
+
+
+class WrongCredentials(HojreError):
+    message = "Username or Password is incorrect"
+    keep_writes = True  # the counted failure must stay counted
+
+
+class LoginNotActivated(HojreError):
+    message = " Cellphone already registered but not activatad "
+    data = -1
+
+
+class LoginUserNotFound(HojreError):
+    message = " User not found "
+    keep_writes = True
+
+
+class NotStaff(HojreError):
+    message = "You are not seller or store manager"
+
+
+class TokenInvalid(HojreError):
+    message = "Token is not valid"
+
+
+class ForgetUserNotFound(HojreError):
+    message = "User Not Found"
+    keep_writes = True
+
+
+class OldPasswordIncorrect(HojreError):
+    message = "Old Password is incorrect"
+    keep_writes = True

@@ -1,0 +1,194 @@
+"""The ``hojre`` command: database, demo data, users, server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hojre.core.settings import get_settings
+
+app = typer.Typer(help="Hojre: the Hojrenama v1 backend.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+outbox_app = typer.Typer(help="The SMS outbox.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(outbox_app, name="outbox")
+console = Console(stderr=True)
+
+T = TypeVar("T")
+
+
+def _run(factory: Callable[[], Awaitable[T]]) -> T:
+    async def main() -> T:
+        return await factory()
+
+    return asyncio.run(main())
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the Alembic migrations (creates the SQLite file if needed)."""
+    from hojre.core.migrate import upgrade
+
+    url = get_settings().database_url
+    upgrade(url, revision)
+    console.print(f"[green]database at {revision}[/green]")
+
+
+@app.command()
+def demo(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the accounts as JSON.")] = False,
+    if_empty: Annotated[bool, typer.Option(help="Only load into an empty database.")] = False,
+) -> None:
+    """Load the demo data (idempotent) and print the demo accounts."""
+    from hojre.core.db import Database
+    from hojre.demo import is_empty, load_demo
+
+    settings = get_settings()
+
+    async def main() -> list[dict[str, object]] | None:
+        db = Database(settings.database_url)
+        try:
+            if if_empty and not await is_empty(db):
+                return None
+            return [a.as_dict() for a in await load_demo(db, settings.demo_password)]
+        finally:
+            await db.dispose()
+
+    accounts = _run(main)
+    if accounts is None:
+        console.print("database already holds data; demo not loaded")
+        if not as_json:
+            return
+        accounts = _run(lambda: _list_demo(settings.database_url, settings.demo_password))
+    if as_json:
+        sys.stdout.write(json.dumps(accounts, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(title="Demo accounts")
+    for column in ("id", "cellphone", "password", "role", "store"):
+        table.add_column(column)
+    for account in accounts:
+        table.add_row(
+            *(
+                str(account[c]) if account[c] is not None else "-"
+                for c in ("id", "cellphone", "password", "role", "store")
+            )
+        )
+    Console().print(table)
+
+
+async def _list_demo(url: str, password: str) -> list[dict[str, object]]:
+    from hojre.core.db import Database
+    from hojre.demo import load_demo
+
+    db = Database(url)
+    try:
+        return [a.as_dict() for a in await load_demo(db, password)]
+    finally:
+        await db.dispose()
+
+
+class RoleName(StrEnum):
+    customer = "customer"
+    seller = "seller"
+    store_manager = "store-manager"
+    admin = "admin"
+
+
+@user_app.command("create")
+def user_create(
+    cellphone: Annotated[str, typer.Option(help="Iranian mobile number.")],
+    password: Annotated[str, typer.Option(help="At least 6 characters.")],
+    role: Annotated[RoleName, typer.Option(help="The account's role.")] = RoleName.customer,
+    store: Annotated[int | None, typer.Option(help="Store of a seller or manager.")] = None,
+) -> None:
+    """Create an active account and print it as JSON."""
+    from hojre.accounts import service
+    from hojre.accounts.models import Role
+    from hojre.core.db import Database
+    from hojre.core.errors import HojreError
+
+    if store is not None:
+        console.print("[red]--store: stores arrive with the catalogue; none exist yet[/red]")
+        raise typer.Exit(2)
+
+    async def main() -> dict[str, object]:
+        db = Database(get_settings().database_url)
+        try:
+            async with db.unit_of_work(write=True) as session:
+                user = await service.create_user(
+                    session,
+                    cellphone=cellphone,
+                    password=password,
+                    role=Role[role.name],
+                )
+                return {
+                    "id": user.id,
+                    "cellphone": user.cellphone,
+                    "role": role.value,
+                    "roleId": user.role,
+                    "store": store,
+                }
+        finally:
+            await db.dispose()
+
+    try:
+        created = _run(main)
+    except HojreError as exc:
+        console.print(f"[red]{exc.message.strip()}[/red]")
+        raise typer.Exit(1) from exc
+    sys.stdout.write(json.dumps(created, ensure_ascii=False) + "\n")
+
+
+@outbox_app.command("deliver")
+def outbox_deliver() -> None:
+    """Deliver due SMS messages once (retries, leftovers of a crashed server)."""
+    from hojre.core.hub import Hub
+
+    async def main() -> int:
+        hub = Hub.from_settings(get_settings())
+        try:
+            return await hub.outbox.deliver_due(limit=1000)
+        finally:
+            await hub.aclose()
+
+    console.print(f"delivered {_run(main)} message(s)")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(min=1)] = 1,
+    reload: bool = False,
+) -> None:
+    """Serve the API with uvicorn (tokens redacted from every log line)."""
+    import uvicorn
+
+    from hojre.core.logging import log_config
+
+    settings = get_settings()
+    uvicorn.run(
+        "hojre.web_v1.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_config=log_config(settings.log_level),
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        server_header=False,
+    )
+
+
+if __name__ == "__main__":
+    app()

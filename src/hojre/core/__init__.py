@@ -1,0 +1,1 @@
+"""Shared kit: settings, database, errors, security primitives."""

@@ -1,0 +1,45 @@
+"""Offset paging shared by every list (the v1 adapter renders it Yii2-style)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+
+MAX_PER_PAGE = 300
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    page: int = 1  # 1-based
+    per_page: int = MAX_PER_PAGE
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+    @property
+    def limit(self) -> int:
+        return self.per_page
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    request: PageRequest
+
+    @property
+    def page_count(self) -> int:
+        return -(-self.total // self.request.per_page) if self.total else 0
+
+
+async def fetch_page(session: AsyncSession, query: Select[Any], page: PageRequest) -> Page[Any]:
+    """Count and slice ``query``: two statements whatever the page size."""
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = (await session.execute(query.offset(page.offset).limit(page.limit))).scalars().all()
+    return Page(items=list(rows), total=int(total or 0), request=page)

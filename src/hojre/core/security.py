@@ -1,0 +1,70 @@
+"""Password hashing (argon2id), opaque tokens and one-time codes (stored as SHA-256)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.low_level import Type
+
+from hojre.core.settings import get_settings
+
+TOKEN_LENGTH = 32
+_TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"  # noqa: S105 (an alphabet, not a secret)
+
+
+@lru_cache
+def _hasher() -> PasswordHasher:
+    settings = get_settings()
+    return PasswordHasher(
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_cost_kib,
+        parallelism=settings.argon2_parallelism,
+        type=Type.ID,
+    )
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    if not stored_hash:
+        return False
+    try:
+        return _hasher().verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A hash of a random password, verified when the user does not exist, so that
+# "User not found" and a wrong password take about the same time to answer.
+@lru_cache
+def dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def new_token() -> str:
+    """32 random URL-safe characters (192 bits)."""
+    return "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
+
+
+def sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def new_activation_code() -> str:
+    return str(secrets.randbelow(90000) + 10000)
+
+
+def new_temp_password() -> str:
+    # Digits only: it is typed from an SMS on a phone keypad; 8 digits, throttled, expiring.
+    return "".join(secrets.choice("0123456789") for _ in range(8))
+
+
+def same_hash(a: str, b: str) -> bool:
+    return hmac.compare_digest(a, b)

@@ -1,0 +1,82 @@
+"""Configuration from the environment (prefix ``HOJRE_``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from typing import Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Env(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOJRE_", env_file=None, extra="ignore")
+
+    env: Env = Env.development
+    database_url: str = "sqlite+aiosqlite:///./var/hojre.db"
+    redis_url: str | None = None
+
+    # SMS: "console" logs, "file:<path>" appends JSON lines, "kavenegar" calls the gateway.
+    sms_backend: str = "console"
+    kavenegar_api_key: str | None = None
+    kavenegar_base_url: str = "https://api.kavenegar.com"
+    kavenegar_sender: str | None = None
+    sms_timeout_seconds: float = 5.0
+    sms_max_attempts: int = 8
+    # A claimed message whose sender died is retried after this lease; the gateway's
+    # idempotency key (Kavenegar's localid) keeps the retry from sending twice.
+    sms_claim_lease_seconds: int = 60
+    outbox_poll_seconds: float = 5.0
+
+    # Password hashing cost (argon2id). Tests lower it; production keeps the defaults.
+    argon2_time_cost: int = 3
+    argon2_memory_cost_kib: int = 65536
+    argon2_parallelism: int = 4
+
+    activation_code_ttl_seconds: int = 600
+    activation_code_max_tries: int = 5
+    activation_codes_per_minute: int = 1
+    activation_codes_per_day: int = 5
+    temp_password_ttl_seconds: int = 86400
+
+    login_max_failures: int = 10
+    login_window_seconds: int = 900
+    forget_max_sends: int = 3
+    forget_window_seconds: int = 3600
+    register_max_sends: int = 5
+    register_window_seconds: int = 3600
+
+    # Trust X-Forwarded-For from these proxies only (uvicorn's --forwarded-allow-ips).
+    forwarded_allow_ips: str = "127.0.0.1"
+    log_level: str = "info"
+    # Start the in-process outbox sweeper (off in tests, which drive delivery directly).
+    run_background_tasks: bool = True
+
+    demo_password: str = Field(default="hojre-demo", min_length=6)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Self:
+        if self.env is Env.production:
+            problems = []
+            if self.sms_backend == "console" or self.sms_backend.startswith("file:"):
+                problems.append("HOJRE_SMS_BACKEND must be a real gateway (kavenegar)")
+            if self.sms_backend == "kavenegar" and not self.kavenegar_api_key:
+                problems.append("HOJRE_KAVENEGAR_API_KEY is required")
+            if self.database_url.startswith("sqlite"):
+                problems.append("HOJRE_DATABASE_URL must point at PostgreSQL")
+            if self.argon2_time_cost < 2 or self.argon2_memory_cost_kib < 19456:
+                problems.append("argon2 cost is below the OWASP minimum")
+            if problems:
+                raise ValueError("unsafe production settings: " + "; ".join(problems))
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

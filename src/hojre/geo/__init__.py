@@ -1,0 +1,1 @@
+"""Geography: countries, Iran's provinces ("states"), cities and neighbourhoods ("hoods")."""

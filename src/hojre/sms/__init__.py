@@ -1,0 +1,1 @@
+"""Outgoing SMS through a transactional outbox and a pluggable gateway."""

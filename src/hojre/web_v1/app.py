@@ -1,0 +1,118 @@
+"""The ASGI application: the v1 routes under ``/web``, docs at ``/docs``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hojre import __version__
+from hojre.core.hub import Hub
+from hojre.core.settings import Settings, get_settings
+from hojre.web_v1 import accounts, geo
+from hojre.web_v1.endpoint import SERVER_ERROR, V1Router, json_response
+from hojre.web_v1.openapi import ENVELOPE_SCHEMAS, SECURITY_SCHEMES
+
+log = logging.getLogger("hojre.web")
+
+ROUTERS: tuple[V1Router, ...] = (accounts.router, geo.router)
+PING = b'{"status":"success","message":"pong","data":""}'
+
+NOT_FOUND = {"name": "Not Found", "message": "Page not found.", "code": 0, "status": 404}
+
+
+def _hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> FastAPI:
+    """Build the app. Tests pass their own ``hub``; servers build one from settings."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = app.state.hub is None
+        if own:
+            app.state.hub = Hub.from_settings(settings or get_settings())
+        current: Hub = app.state.hub
+        stop = asyncio.Event()
+        sweeper = None
+        if current.settings.run_background_tasks:
+            sweeper = asyncio.create_task(current.outbox.run_sweeper(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            if sweeper is not None:
+                await sweeper
+            if own:
+                await current.aclose()
+
+    app = FastAPI(
+        title="Hojre v1",
+        version=__version__,
+        description="The Hojrenama v1 contract. Errors are HTTP 200 envelopes with "
+        "`status: error`; parameters come from the query string or the body.",
+        lifespan=lifespan,
+        redoc_url=None,
+    )
+    app.state.hub = hub
+
+    web = APIRouter(prefix="/web")
+
+    @web.get("/ping", summary="Health check; touches nothing", tags=["service"])
+    async def ping() -> Response:
+        return Response(PING, media_type="application/json")
+
+    for router in ROUTERS:
+        router.mount(web, _hub)
+    app.include_router(web)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:
+            allowed = exc.headers.get("Allow", "") if exc.headers else ""
+            return json_response(
+                {
+                    "name": "Method Not Allowed",
+                    "message": f"Method Not Allowed. This URL can only handle the following "
+                    f"request methods: {allowed}.",
+                    "code": 0,
+                    "status": 405,
+                },
+                status=405,
+                headers=exc.headers,
+            )
+        if exc.status_code == 404:
+            return json_response(NOT_FOUND, status=404)
+        return json_response(
+            {"name": "Error", "message": str(exc.detail), "code": 0, "status": exc.status_code},
+            status=exc.status_code,
+        )
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error")
+        return json_response(SERVER_ERROR, status=500)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            components = schema.setdefault("components", {})
+            components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+            components.setdefault("schemas", {}).update(ENVELOPE_SCHEMAS)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

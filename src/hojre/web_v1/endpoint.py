@@ -1,0 +1,240 @@
+"""Declaring v1 endpoints: one decorator per route, one wrapper doing the contract's plumbing.
+
+Every endpoint goes through :func:`_run`: read params (query + body), authenticate when asked,
+open the request's unit of work, call the handler, render the envelope with orjson, translate
+:class:`HojreError` into the error envelope (HTTP 200) and anything else into a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
+
+import orjson
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hojre.accounts import service as accounts
+from hojre.accounts.models import User
+from hojre.accounts.schemas import Location
+from hojre.core.errors import HojreError, NotLoggedIn
+from hojre.core.hub import Hub
+from hojre.core.text import ascii_digits
+from hojre.web_v1.envelopes import error
+from hojre.web_v1.params import collect_params
+
+log = logging.getLogger("hojre.web")
+
+P = TypeVar("P", bound="V1Params")
+
+
+class V1Params(BaseModel):
+    """Base of each endpoint's parameters: raw text as sent (``None`` when absent).
+
+    Fields are documented in OpenAPI; the handler converts and validates them with the
+    contract's own messages, so this model never rejects anything itself.
+    """
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    # Lists read ``page`` and ``per-page`` from the raw params; this documents them.
+    paged: ClassVar[bool] = False
+
+
+class NoParams(V1Params):
+    pass
+
+
+@dataclass(slots=True)
+class Call(Generic[P]):
+    request: Request
+    params: P
+    raw: Mapping[str, str]
+    session: AsyncSession
+    hub: Hub
+    username: str
+    token: str
+    user: User | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def me(self) -> User:
+        if self.user is None:  # only reachable in an endpoint declared without auth
+            raise NotLoggedIn
+        return self.user
+
+
+Handler = Callable[[Call[Any]], Awaitable[Mapping[str, Any]]]
+
+
+def json_response(
+    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    return Response(
+        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
+    )
+
+
+SERVER_ERROR = {"status": "error", "message": "Server Error", "data": ""}
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def parse_location(raw: Mapping[str, str]) -> Location | None:
+    try:
+        x = float(ascii_digits(raw.get("x", "")))
+        y = float(ascii_digits(raw.get("y", "")))
+    except ValueError:
+        return None
+    if -180 <= x <= 180 and -90 <= y <= 90:
+        return Location(longitude=x, latitude=y)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    method: str
+    path: str
+    params: type[V1Params]
+    handler: Handler
+    auth: bool
+    summary: str
+    # "not login" is the customer endpoints' message; a few documented endpoints differ.
+    not_logged_in: type[HojreError] = NotLoggedIn
+    cacheable: bool = False
+
+
+class V1Router:
+    """Collects endpoints, then mounts each as a FastAPI route with its OpenAPI description."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.endpoints: list[Endpoint] = []
+
+    def _register(
+        self,
+        method: str,
+        path: str,
+        params: type[V1Params],
+        *,
+        auth: bool,
+        summary: str,
+        cacheable: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        def decorate(handler: Handler) -> Handler:
+            self.endpoints.append(
+                Endpoint(
+                    method,
+                    path,
+                    params,
+                    handler,
+                    auth,
+                    summary or handler.__doc__ or "",
+                    cacheable=cacheable,
+                )
+            )
+            return handler
+
+        return decorate
+
+    def get(
+        self,
+        path: str,
+        params: type[V1Params] = NoParams,
+        *,
+        auth: bool = False,
+        summary: str = "",
+        cacheable: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        return self._register("GET", path, params, auth=auth, summary=summary, cacheable=cacheable)
+
+    def post(
+        self,
+        path: str,
+        params: type[V1Params] = NoParams,
+        *,
+        auth: bool = False,
+        summary: str = "",
+    ) -> Callable[[Handler], Handler]:
+        return self._register("POST", path, params, auth=auth, summary=summary)
+
+    def mount(self, router: APIRouter, hub_of: Callable[[Request], Hub]) -> None:
+        from hojre.web_v1.openapi import describe
+
+        for endpoint in self.endpoints:
+            router.add_api_route(
+                endpoint.path,
+                _make_route(endpoint, hub_of),
+                methods=[endpoint.method],
+                summary=endpoint.summary,
+                tags=[self.tag],
+                openapi_extra=describe(endpoint),
+                response_class=Response,
+            )
+
+
+def _make_route(endpoint: Endpoint, hub_of: Callable[[Request], Hub]) -> Callable[..., Any]:
+    async def route(request: Request) -> Response:
+        return await _run(endpoint, request, hub_of(request))
+
+    route.__name__ = endpoint.handler.__name__
+    return route
+
+
+async def _run(endpoint: Endpoint, request: Request, hub: Hub) -> Response:
+    headers: dict[str, str] = {}
+    try:
+        raw = await collect_params(request)
+        token = raw.get("token") or bearer_token(request)
+        username = raw.get("username", "")
+        if token or endpoint.auth or endpoint.method == "POST":
+            headers["Cache-Control"] = "no-store"
+        elif endpoint.cacheable:
+            headers["Cache-Control"] = "public, max-age=300"
+        params = endpoint.params.model_construct(
+            None,
+            **{name: raw[name] for name in endpoint.params.model_fields if name in raw}
+        )
+        async with hub.db.unit_of_work(write=endpoint.method == "POST") as session:
+            call: Call[Any] = Call(
+                request=request,
+                params=params,
+                raw=raw,
+                session=session,
+                hub=hub,
+                username=username,
+                token=token,
+                headers=headers,
+            )
+            if endpoint.auth:
+                call.user = await accounts.authenticate(session, username=username, token=token)
+                if call.user is None:
+                    raise endpoint.not_logged_in
+                where = parse_location(raw)
+                if where is not None:
+                    accounts.record_location(session, hub, user=call.user, where=where)
+            body = await endpoint.handler(call)
+    except HojreError as exc:
+        return json_response(error(exc.message, exc.data), headers=headers)
+    except Exception:
+        log.exception("unhandled error in %s %s", endpoint.method, endpoint.path)
+        return json_response(SERVER_ERROR, status=500, headers=headers)
+    return json_response(body, headers=headers)
+
+
+def param(
+    description: str, *, required: bool = False, alias: str | None = None, **schema: Any
+) -> Any:
+    """Declare one v1 parameter (raw text) with what OpenAPI should say of it."""
+    extra: dict[str, Any] = dict(schema)
+    if required:
+        extra["x-required"] = True
+    return Field(default=None, alias=alias, description=description, json_schema_extra=extra)
