@@ -200,8 +200,7 @@ async def _run(endpoint: Endpoint, request: Request, hub: Hub) -> Response:
         elif endpoint.cacheable:
             headers["Cache-Control"] = "public, max-age=300"
         params = endpoint.params.model_construct(
-            None,
-            **{name: raw[name] for name in endpoint.params.model_fields if name in raw}
+            None, **{name: raw[name] for name in endpoint.params.model_fields if name in raw}
         )
         async with hub.db.unit_of_work(write=endpoint.method == "POST") as session:
             call: Call[Any] = Call(
