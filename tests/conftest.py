@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ os.environ.setdefault("HOJRE_ARGON2_PARALLELISM", "1")
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from hojre.core.hub import Hub
@@ -50,17 +51,44 @@ def require_service(url: str | None, name: str) -> str:
     pytest.skip(f"{name} not configured")
 
 
-async def _reset_postgres(url: str) -> None:
-    engine = create_async_engine(url)
+async def _fresh_postgres(url: str) -> str:
+    """A new database for this test session, so parallel runs never share tables.
+
+    Falls back to emptying the configured database where CREATE DATABASE is not allowed.
+    """
+    name = f"hojre_test_{os.getpid()}_{secrets.token_hex(3)}"
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
     try:
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
+        async with engine.connect() as conn:
+            try:
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+            except Exception:
+                await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                await conn.execute(text("CREATE SCHEMA public"))
+                return url
     finally:
         await engine.dispose()
+    _CREATED.append((url, name))
+    return str(make_url(url).set(database=name))
 
 
+async def _drop_databases() -> None:
+    for url, name in _CREATED:
+        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            await engine.dispose()
+
+
+_CREATED: list[tuple[str, str]] = []
 _MIGRATED: dict[str, str] = {}
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _CREATED:
+        asyncio.run(_drop_databases())
 
 
 def _migrated_url(backend: str, tmp_root: Path) -> str:
@@ -69,8 +97,7 @@ def _migrated_url(backend: str, tmp_root: Path) -> str:
     if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_root / 'hojre-test.db'}"
     else:
-        url = require_service(PG_URL, "PostgreSQL")
-        asyncio.run(_reset_postgres(url))
+        url = asyncio.run(_fresh_postgres(require_service(PG_URL, "PostgreSQL")))
     asyncio.run(upgrade_async(url))
     _MIGRATED[backend] = url
     return url
@@ -165,7 +192,12 @@ class Api:
 
     async def last_code(self, cellphone: str) -> str:
         await self.hub.outbox.drain()
-        codes = [m["code"] for m in self.sms() if m["to"] == cellphone]
+        # Deliveries run in parallel tasks, so file order is not send order: sort by row id.
+        mine = sorted(
+            (m for m in self.sms() if m["to"] == cellphone),
+            key=lambda m: int(str(m["key"]).rsplit("-", 1)[1]),
+        )
+        codes = [m["code"] for m in mine]
         assert codes, f"no SMS to {cellphone}"
         return str(codes[-1])
 

@@ -47,54 +47,37 @@ def db_upgrade(revision: str = "head") -> None:
 @app.command()
 def demo(
     as_json: Annotated[bool, typer.Option("--json", help="Print the accounts as JSON.")] = False,
-    if_empty: Annotated[bool, typer.Option(help="Only load into an empty database.")] = False,
+    if_empty: Annotated[bool, typer.Option(help="Load only into an empty database.")] = False,
 ) -> None:
     """Load the demo data (idempotent) and print the demo accounts."""
     from hojre.core.db import Database
-    from hojre.demo import is_empty, load_demo
+    from hojre.demo import existing_demo, is_empty, load_demo
 
     settings = get_settings()
 
-    async def main() -> list[dict[str, object]] | None:
+    async def main() -> list[dict[str, object]]:
         db = Database(settings.database_url)
         try:
             if if_empty and not await is_empty(db):
-                return None
-            return [a.as_dict() for a in await load_demo(db, settings.demo_password)]
+                console.print("the database holds data already: demo data not loaded")
+                found = await existing_demo(db, settings.demo_password)
+            else:
+                found = await load_demo(db, settings.demo_password)
+            return [a.as_dict() for a in found]
         finally:
             await db.dispose()
 
     accounts = _run(main)
-    if accounts is None:
-        console.print("database already holds data; demo not loaded")
-        if not as_json:
-            return
-        accounts = _run(lambda: _list_demo(settings.database_url, settings.demo_password))
     if as_json:
         sys.stdout.write(json.dumps(accounts, ensure_ascii=False, indent=2) + "\n")
         return
+    columns = ("id", "cellphone", "password", "role", "store")
     table = Table(title="Demo accounts")
-    for column in ("id", "cellphone", "password", "role", "store"):
+    for column in columns:
         table.add_column(column)
     for account in accounts:
-        table.add_row(
-            *(
-                str(account[c]) if account[c] is not None else "-"
-                for c in ("id", "cellphone", "password", "role", "store")
-            )
-        )
+        table.add_row(*("-" if account[c] is None else str(account[c]) for c in columns))
     Console().print(table)
-
-
-async def _list_demo(url: str, password: str) -> list[dict[str, object]]:
-    from hojre.core.db import Database
-    from hojre.demo import load_demo
-
-    db = Database(url)
-    try:
-        return [a.as_dict() for a in await load_demo(db, password)]
-    finally:
-        await db.dispose()
 
 
 class RoleName(StrEnum):

@@ -59,6 +59,24 @@ async def load_demo(db: Database, password: str) -> list[DemoAccount]:
     return accounts_out
 
 
+async def existing_demo(db: Database, password: str) -> list[DemoAccount]:
+    """The demo accounts present in the database (nothing is created)."""
+    phones = [cellphone for cellphone, *_ in DEMO_USERS]
+    async with db.unit_of_work(write=False) as session:
+        users = (await session.scalars(select(User).where(User.cellphone.in_(phones)))).all()
+    by_phone = {u.cellphone: u for u in users}
+    return [
+        DemoAccount(
+            id=u.id,
+            cellphone=u.cellphone,
+            password=password,
+            role=Role(u.role).name.replace("_", "-"),
+        )
+        for u in (by_phone.get(p) for p in phones)
+        if u is not None
+    ]
+
+
 async def is_empty(db: Database) -> bool:
     async with db.unit_of_work(write=False) as session:
         return await session.scalar(select(User.id).limit(1)) is None
