@@ -176,11 +176,11 @@ class Api:
         self.client = client
         self.hub = hub
 
-    async def post(self, path: str, *, headers: dict[str, str] | None = None, **params: Any) -> Any:
+    async def post(self, path: str, *, headers: Any = None, **params: Any) -> Any:
         response = await self.client.post("/web" + path, data=_form(params), headers=headers)
         return response.json()
 
-    async def get(self, path: str, *, headers: dict[str, str] | None = None, **params: Any) -> Any:
+    async def get(self, path: str, *, headers: Any = None, **params: Any) -> Any:
         response = await self.client.get("/web" + path, params=_form(params), headers=headers)
         return response.json()
 

@@ -1,0 +1,142 @@
+"""Races that SQLite would hide: run on PostgreSQL with truly parallel requests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from hojre.accounts.models import ActivationCode, User
+from hojre.core.hub import Hub
+from hojre.sms.models import SmsMessage
+from tests.conftest import Api, app_client, build_hub, make_settings
+
+pytestmark = pytest.mark.anyio
+
+PHONE = "09121234567"
+PARALLEL = 20
+
+
+@pytest.fixture
+async def pg_api(pg_hub: Hub) -> AsyncIterator[Api]:
+    async with app_client(pg_hub) as client:
+        yield Api(client, pg_hub)
+
+
+async def parallel(api: Api, path: str, n: int = PARALLEL, **params: str) -> Counter[str]:
+    results = await asyncio.gather(*(api.post(path, **params) for _ in range(n)))
+    return Counter(body["message"] for body in results)
+
+
+async def test_parallel_registers_of_one_number_create_one_user(pg_api: Api) -> None:
+    pg_api.hub.settings.register_max_sends = 100
+    messages = await parallel(pg_api, "/user/register", username=PHONE, password="secret1")
+    assert messages == Counter(
+        {
+            "User intial register is done": 1,
+            "Cellphone already registered but not activatad": PARALLEL - 1,
+        }
+    )
+    async with pg_api.hub.db.unit_of_work(write=False) as session:
+        assert await session.scalar(select(func.count()).select_from(User)) == 1
+        assert await session.scalar(select(func.count()).select_from(SmsMessage)) == 1
+
+
+async def test_parallel_wrong_codes_never_get_more_than_five_tries(pg_api: Api) -> None:
+    await pg_api.post("/user/register", username=PHONE, password="secret1")
+    code = await pg_api.last_code(PHONE)
+    wrong = "10000" if code != "10000" else "10001"
+    messages = await parallel(pg_api, "/user/checkactivationcode", username=PHONE, code=wrong)
+    assert messages == Counter({"Incorrect Code": PARALLEL})
+    async with pg_api.hub.db.unit_of_work(write=False) as session:
+        assert await session.scalar(select(ActivationCode.tries)) == 5
+    # The right code is now refused too: the tries are spent.
+    right = await pg_api.post("/user/checkactivationcode", username=PHONE, code=code)
+    assert right["message"] == "Incorrect Code"
+
+
+async def test_parallel_guesses_with_the_right_code_among_them(pg_api: Api) -> None:
+    """Of 20 parallel checks with the right code among wrong ones, at most 5 are judged."""
+    await pg_api.post("/user/register", username=PHONE, password="secret1")
+    code = await pg_api.last_code(PHONE)
+    wrong = "10000" if code != "10000" else "10001"
+    codes = [wrong] * (PARALLEL - 1) + [code]
+    results = await asyncio.gather(
+        *(pg_api.post("/user/checkactivationcode", username=PHONE, code=c) for c in codes)
+    )
+    async with pg_api.hub.db.unit_of_work(write=False) as session:
+        user = await session.scalar(select(User))
+        tries = await session.scalar(select(ActivationCode.tries))
+    assert user is not None
+    activated = sum(body["message"] == "User is Activated" for body in results)
+    assert activated == (1 if user.is_active else 0)
+    assert user.is_active or tries == 5
+
+
+async def test_parallel_wrong_logins_hit_the_limit(pg_api: Api) -> None:
+    await pg_api.register_active(PHONE)
+    messages = await parallel(pg_api, "/user/login", username=PHONE, password="wrong-pass")
+    assert messages == Counter(
+        {"Username or Password is incorrect": 10, "Too Many Attempts": PARALLEL - 10}
+    )
+
+
+async def test_parallel_new_codes_send_one_a_minute(pg_api: Api) -> None:
+    await pg_api.post("/user/register", username=PHONE, password="secret1")
+    pg_api.hub.settings.activation_codes_per_minute = 2
+    messages = await parallel(pg_api, "/user/newactivationcode", username=PHONE)
+    assert messages == Counter(
+        {"New Activation Code Generated": 1, "Too Many Attempts": PARALLEL - 1}
+    )
+
+
+# -- Redis-backed throttles: shared by every process --------------------------------------------
+
+
+@pytest.fixture
+async def redis_hubs(pg_url: str, redis_url: str, tmp_path: Path) -> AsyncIterator[tuple[Hub, Hub]]:
+    """Two hubs (two 'processes') on one database and one Redis."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(redis_url)
+    await redis.flushdb()
+    await redis.aclose()
+    settings = make_settings(pg_url, tmp_path / "sms.jsonl", redis_url=redis_url)
+    async for first in build_hub(settings):
+        second = Hub.from_settings(settings)
+        try:
+            yield first, second
+        finally:
+            await second.aclose()
+
+
+async def test_login_throttle_is_shared_through_redis(redis_hubs: tuple[Hub, Hub]) -> None:
+    first, second = redis_hubs
+    async with app_client(first) as c1, app_client(second) as c2:
+        api1, api2 = Api(c1, first), Api(c2, second)
+        await api1.register_active(PHONE)
+        for i in range(10):
+            api = api1 if i % 2 else api2
+            body = await api.post("/user/login", username=PHONE, password="wrong-pass")
+            assert body["message"] == "Username or Password is incorrect"
+        for api in (api1, api2):
+            body = await api.post("/user/login", username=PHONE, password="secret1")
+            assert body["message"] == "Too Many Attempts"
+    # The counters live in Redis, not in the database.
+    from hojre.core.ratelimit import RateCounter
+
+    async with first.db.unit_of_work(write=False) as session:
+        assert await session.scalar(select(func.count()).select_from(RateCounter)) == 0
+
+
+async def test_redis_counter_is_atomic(redis_hubs: tuple[Hub, Hub]) -> None:
+    first, second = redis_hubs
+    async with first.db.unit_of_work(write=False) as session:
+        counts = await asyncio.gather(
+            *(hub.limiter.hit(session, "race", window=60) for hub in [first, second] * 50)
+        )
+    assert sorted(counts) == list(range(1, 101))

@@ -1,0 +1,147 @@
+"""The real thing: the CLI and a ``hojre serve`` process, walked through as the README says."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hojre.core.logging import REDACTED, redact
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "HOJRE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'hojre.db'}",
+        "HOJRE_SMS_BACKEND": f"file:{tmp_path / 'sms.jsonl'}",
+        "HOJRE_OUTBOX_POLL_SECONDS": "0.2",
+    }
+
+
+def hojre(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hojre", *args],
+        env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+
+
+def test_cli_upgrade_demo_and_user_create(env: dict[str, str]) -> None:
+    hojre(env, "db", "upgrade")
+    first = json.loads(hojre(env, "demo", "--json").stdout)
+    assert [a["role"] for a in first] == [
+        "customer", "customer", "seller", "store-manager", "admin",
+    ]  # fmt: skip
+    assert set(first[0]) == {"id", "cellphone", "password", "role", "store"}
+    assert json.loads(hojre(env, "demo", "--json").stdout) == first  # idempotent
+    assert json.loads(hojre(env, "demo", "--json", "--if-empty").stdout) == first
+    created = json.loads(
+        hojre(env, "user", "create", "--cellphone", "۰۹۱۲۷۷۷۶۶۵۵", "--password", "secret1",
+              "--role", "seller").stdout
+    )  # fmt: skip
+    assert created["cellphone"] == "09127776655"
+    assert created["roleId"] == 7
+    again = subprocess.run(
+        [sys.executable, "-m", "hojre", "user", "create", "--cellphone", "09127776655",
+         "--password", "secret1"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert again.returncode == 1
+    assert "Cellphone already existed" in again.stderr
+
+
+@pytest.fixture
+def server(env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    hojre(env, "db", "upgrade")
+    port = _free_port()
+    log = tmp_path / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hojre", "serve", "--port", str(port)],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    httpx.get(base + "/web/ping", timeout=1)
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        raise
+                    time.sleep(0.1)
+            yield base, log
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+
+
+def _read_code(sms_file: Path, cellphone: str) -> str:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if sms_file.exists():
+            lines = [json.loads(line) for line in sms_file.read_text().splitlines()]
+            codes = [m["code"] for m in lines if m["to"] == cellphone]
+            if codes:
+                return str(codes[-1])
+        time.sleep(0.05)
+    raise AssertionError("no SMS arrived")
+
+
+def test_readme_walkthrough_and_tokens_never_logged(
+    server: tuple[str, Path], env: dict[str, str]
+) -> None:
+    base, log = server
+    phone = "09121234567"
+    with httpx.Client(base_url=base, timeout=10) as http:
+        body = http.post("/web/user/register", data={"username": phone, "password": "secret1"})
+        assert body.json()["message"] == "User intial register is done"
+        code = _read_code(Path(env["HOJRE_SMS_BACKEND"].removeprefix("file:")), phone)
+        body = http.post("/web/user/checkactivationcode", data={"username": phone, "code": code})
+        assert body.json() == {"status": "success", "message": "User is Activated", "data": ""}
+        login = http.post("/web/user/login", data={"username": phone, "password": "secret1"})
+        assert login.headers["cache-control"] == "no-store"
+        token = login.json()["data"]["token"]
+        users = http.get("/web/users", params={"username": phone, "token": token})
+        assert users.json()["items"][0]["cellPhone"] == phone
+        assert users.headers["cache-control"] == "no-store"
+        edit = http.post(
+            "/web/user/edit",
+            headers={"Authorization": f"Bearer {token}"},
+            data={"username": phone, "User[name]": "مریم", "User[family]": "احمدی"},
+        )
+        assert edit.json() == {"status": "success", "message": "updated successfully", "data": ""}
+        # Something is logged for a request carrying the token in its URL...
+        http.get("/web/nowhere", params={"username": phone, "token": token})
+        assert http.get("/web/nowhere").json()["message"] == "Page not found."
+    time.sleep(0.3)
+    output = log.read_text()
+    assert "GET /web/users?username=09121234567&token=" + REDACTED in output
+    # ...but never the token or the code.
+    assert token not in output
+    assert f"code={code}" not in output
+
+
+def test_redact() -> None:
+    line = "GET /web/users?username=0912&token=abcDEF-_12&x=1 Authorization: Bearer abc.def"
+    assert redact(line) == (
+        f"GET /web/users?username=0912&token={REDACTED}&x=1 Authorization: Bearer {REDACTED}"
+    )
+    assert redact("password=hunter2&newPassword=x&oldPassword=y&code=12345") == (
+        f"password={REDACTED}&newPassword={REDACTED}&oldPassword={REDACTED}&code={REDACTED}"
+    )
