@@ -35,7 +35,7 @@ PG_URL = os.environ.get("HOJRE_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("HOJRE_TEST_REDIS_URL")
 IN_CI = os.environ.get("CI") == "true"
 # Tables holding reference data loaded by migrations; every other table is emptied per test.
-KEEP = frozenset({"countries", "states", "cities", "hoods", "alembic_version"})
+KEEP = frozenset({"countries", "states", "cities", "hoods", "bazaar_categories", "alembic_version"})
 
 
 @pytest.fixture(scope="session")

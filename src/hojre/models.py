@@ -1,20 +1,32 @@
 """Every model, imported once so that ``Base.metadata`` is complete (Alembic, tests)."""
 
 from hojre.accounts.models import AccessToken, ActivationCode, User
+from hojre.catalog.models import Bazaar, BazaarCategory, Mall, Media, Product, Store, StoreSeller
 from hojre.core.db import Base
 from hojre.core.ratelimit import RateCounter
 from hojre.geo.models import City, Country, Hood, State
+from hojre.interactions.models import Comment, Mark, View
 from hojre.sms.models import SmsMessage
 
 __all__ = [
     "AccessToken",
     "ActivationCode",
     "Base",
+    "Bazaar",
+    "BazaarCategory",
     "City",
+    "Comment",
     "Country",
     "Hood",
+    "Mall",
+    "Mark",
+    "Media",
+    "Product",
     "RateCounter",
     "SmsMessage",
     "State",
+    "Store",
+    "StoreSeller",
     "User",
+    "View",
 ]

@@ -1,0 +1,1 @@
+"""The catalogue: bazaar categories, bazaars, malls, stores (with sellers), products, media."""

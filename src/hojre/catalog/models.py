@@ -1,0 +1,169 @@
+"""Catalogue tables. Every target carries the interaction counters, kept equal to the rows by
+the interactions service (``UPDATE … SET n = n + 1`` in the same transaction)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hojre.core.clock import utcnow
+from hojre.core.db import Base
+
+
+class Status(StrEnum):
+    active = "active"
+    inactive = "inactive"
+
+
+class Counters:
+    """Interaction counters (and the running sum behind ``score``) shared by every target."""
+
+    viewed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    liked: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    disliked: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    comments_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    favorite_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    notification_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # score = score_total / score_count over visible comments that carry a score.
+    score_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    score_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    @property
+    def score(self) -> float | None:
+        if not self.score_count:
+            return None
+        return round(self.score_total / self.score_count, 2)
+
+
+class Place:
+    """Where a bazaar, mall or store is."""
+
+    country_id: Mapped[int | None] = mapped_column(ForeignKey("countries.id"))
+    state_id: Mapped[int | None] = mapped_column(ForeignKey("states.id"))
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"), index=True)
+    hood_id: Mapped[int | None] = mapped_column(ForeignKey("hoods.id"))
+    district: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(500))
+    # Decimal strings, as the contract sends them ("" when unknown).
+    longitude: Mapped[str] = mapped_column(String(20), default="")
+    latitude: Mapped[str] = mapped_column(String(20), default="")
+
+
+class Timestamps:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class BazaarCategory(Base):
+    __tablename__ = "bazaar_categories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(100))
+    image: Mapped[str] = mapped_column(String(255))
+
+
+class Bazaar(Counters, Place, Timestamps, Base):
+    __tablename__ = "bazaars"
+    __table_args__ = (Index("ix_bazaars_category_id", "category_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(250), unique=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("bazaar_categories.id"))
+    description: Mapped[str | None] = mapped_column(Text)
+    logo: Mapped[str] = mapped_column(String(255))
+    main_image: Mapped[str] = mapped_column(String(255))
+    location_image: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(10), default=Status.active)
+
+
+class Mall(Counters, Place, Timestamps, Base):
+    __tablename__ = "malls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(250), unique=True)
+    bazaar_id: Mapped[int | None] = mapped_column(ForeignKey("bazaars.id"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("bazaar_categories.id"))
+    description: Mapped[str | None] = mapped_column(Text)
+    logo: Mapped[str] = mapped_column(String(255))
+    main_image: Mapped[str] = mapped_column(String(255))
+    location_image: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(10), default=Status.active)
+
+
+class Store(Counters, Place, Timestamps, Base):
+    __tablename__ = "stores"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(250), unique=True)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
+    bazaar_id: Mapped[int | None] = mapped_column(ForeignKey("bazaars.id"), index=True)
+    mall_id: Mapped[int | None] = mapped_column(ForeignKey("malls.id"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("bazaar_categories.id"))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(255))
+    website: Mapped[str | None] = mapped_column(String(255))
+    telegram: Mapped[str | None] = mapped_column(String(255))
+    instagram: Mapped[str | None] = mapped_column(String(255))
+    youtube: Mapped[str | None] = mapped_column(String(255))
+    aparat: Mapped[str | None] = mapped_column(String(255))
+    googleplus: Mapped[str | None] = mapped_column(String(255))
+    facebook: Mapped[str | None] = mapped_column(String(255))
+    twitter: Mapped[str | None] = mapped_column(String(255))
+    linkedin: Mapped[str | None] = mapped_column(String(255))
+    about: Mapped[str | None] = mapped_column(Text)
+    logo: Mapped[str] = mapped_column(String(255))
+    main_image: Mapped[str] = mapped_column(String(255))
+    certificate_image: Mapped[str] = mapped_column(String(255))
+    store_front_image: Mapped[str] = mapped_column(String(255))
+    location_image: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(10), default=Status.active)
+
+
+class StoreSeller(Base):
+    __tablename__ = "store_sellers"
+    __table_args__ = (UniqueConstraint("store_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default=Status.active)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Product(Counters, Timestamps, Base):
+    __tablename__ = "products"
+    __table_args__ = (Index("ix_products_store_id", "store_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(250), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    price: Mapped[int] = mapped_column(BigInteger)  # rials
+    main_image: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(10), default=Status.active)
+
+
+class Media(Base):
+    """Images and videos of any target (``target`` is its v1-neutral kind name)."""
+
+    __tablename__ = "media"
+    __table_args__ = (Index("ix_media_target", "target", "target_id", "order"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target: Mapped[str] = mapped_column(String(10))
+    target_id: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(10), default="image")
+    source: Mapped[str] = mapped_column(String(255))
+    order: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(10), default=Status.active)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,1 @@
+"""What customers do to targets: comment, like, dislike, favourite, view, follow."""
