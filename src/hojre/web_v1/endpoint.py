@@ -61,10 +61,28 @@ class Call(Generic[P]):
     user: User | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
+    not_logged_in: type[HojreError] = NotLoggedIn
+
     @property
     def me(self) -> User:
         if self.user is None:  # only reachable in an endpoint declared without auth
-            raise NotLoggedIn
+            raise self.not_logged_in
+        return self.user
+
+    async def login(self) -> User:
+        """Authenticate the caller (once); endpoints with ``auth=True`` have done it already.
+
+        Also remembers the caller's location from ``x``/``y``.
+        """
+        if self.user is None:
+            self.user = await accounts.authenticate(
+                self.session, username=self.username, token=self.token
+            )
+            if self.user is None:
+                raise self.not_logged_in
+            where = parse_location(self.raw)
+            if where is not None:
+                accounts.record_location(self.session, self.hub, user=self.user, where=where)
         return self.user
 
 
@@ -105,8 +123,8 @@ class Endpoint:
     path: str
     params: type[V1Params]
     handler: Handler
-    auth: bool
-    summary: str
+    auth: bool = False
+    summary: str = ""
     # "not login" is the customer endpoints' message; a few documented endpoints differ.
     not_logged_in: type[HojreError] = NotLoggedIn
     cacheable: bool = False
@@ -120,51 +138,25 @@ class V1Router:
         self.endpoints: list[Endpoint] = []
 
     def _register(
-        self,
-        method: str,
-        path: str,
-        params: type[V1Params],
-        *,
-        auth: bool,
-        summary: str,
-        cacheable: bool = False,
+        self, method: str, path: str, params: type[V1Params], **options: Any
     ) -> Callable[[Handler], Handler]:
         def decorate(handler: Handler) -> Handler:
-            self.endpoints.append(
-                Endpoint(
-                    method,
-                    path,
-                    params,
-                    handler,
-                    auth,
-                    summary or handler.__doc__ or "",
-                    cacheable=cacheable,
-                )
-            )
+            options.setdefault("summary", handler.__doc__ or "")
+            self.endpoints.append(Endpoint(method, path, params, handler, **options))
             return handler
 
         return decorate
 
     def get(
-        self,
-        path: str,
-        params: type[V1Params] = NoParams,
-        *,
-        auth: bool = False,
-        summary: str = "",
-        cacheable: bool = False,
+        self, path: str, params: type[V1Params] = NoParams, **options: Any
     ) -> Callable[[Handler], Handler]:
-        return self._register("GET", path, params, auth=auth, summary=summary, cacheable=cacheable)
+        """Options: ``auth``, ``summary``, ``cacheable``, ``not_logged_in`` (see Endpoint)."""
+        return self._register("GET", path, params, **options)
 
     def post(
-        self,
-        path: str,
-        params: type[V1Params] = NoParams,
-        *,
-        auth: bool = False,
-        summary: str = "",
+        self, path: str, params: type[V1Params] = NoParams, **options: Any
     ) -> Callable[[Handler], Handler]:
-        return self._register("POST", path, params, auth=auth, summary=summary)
+        return self._register("POST", path, params, **options)
 
     def mount(self, router: APIRouter, hub_of: Callable[[Request], Hub]) -> None:
         from hojre.web_v1.openapi import describe
@@ -212,14 +204,10 @@ async def _run(endpoint: Endpoint, request: Request, hub: Hub) -> Response:
                 username=username,
                 token=token,
                 headers=headers,
+                not_logged_in=endpoint.not_logged_in,
             )
             if endpoint.auth:
-                call.user = await accounts.authenticate(session, username=username, token=token)
-                if call.user is None:
-                    raise endpoint.not_logged_in
-                where = parse_location(raw)
-                if where is not None:
-                    accounts.record_location(session, hub, user=call.user, where=where)
+                await call.login()
             body = await endpoint.handler(call)
     except HojreError as exc:
         return json_response(error(exc.message, exc.data), headers=headers)

@@ -1,0 +1,309 @@
+"""v1 customer interactions (API.md §3), generated from the target and kind registry.
+
+The contract's wire names (``bazzar``, ``likeDate``) and messages (``"Not notifcation"``) live
+here; the service below speaks :class:`TargetKind` and :class:`InteractionKind`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hojre.core.clock import to_unix
+from hojre.core.errors import HojreError
+from hojre.core.text import parse_int
+from hojre.interactions import service
+from hojre.interactions.errors import InvalidKind, InvalidTarget, TargetNotFound
+from hojre.interactions.registry import (
+    CATALOG_TARGETS,
+    MARK_KINDS,
+    InteractionKind,
+    TargetKind,
+)
+from hojre.interactions.service import ActivityItem, CommentItem
+from hojre.web_v1.endpoint import Call, Handler, V1Params, V1Router, param
+from hojre.web_v1.envelopes import listing, ok, page_request
+
+router = V1Router("interactions")
+
+# -- the contract's names --------------------------------------------------------------------
+
+WIRE_TARGET = {
+    TargetKind.bazaar: "bazzar",
+    TargetKind.mall: "mall",
+    TargetKind.store: "store",
+    TargetKind.product: "product",
+    TargetKind.user: "user",
+}
+TARGET_OF_WIRE = {wire: target for target, wire in WIRE_TARGET.items()}
+# The key naming the target in a comment item: users are "target" (seed #10).
+COMMENT_TARGET_KEY = {**{t: WIRE_TARGET[t] for t in CATALOG_TARGETS}, TargetKind.user: "target"}
+LIST_SUFFIX = {
+    InteractionKind.comment: "comments",
+    InteractionKind.notification: "notifications",
+    InteractionKind.like: "likes",
+    InteractionKind.dislike: "dislikes",
+    InteractionKind.favorite: "favorites",
+    InteractionKind.view: "views",
+}
+ADDED = {
+    InteractionKind.comment: "Comment Added",
+    InteractionKind.notification: "Notification Added",
+    InteractionKind.like: "Liked",
+    InteractionKind.dislike: "Disliked",
+    InteractionKind.favorite: "Favorited",
+    InteractionKind.view: "Viewed",
+}
+# (success, error) of delete-<kind> and of is-true, spelled as the apps expect.
+DELETED = {
+    InteractionKind.favorite: ("Favorite Deleted", "Not favorite"),
+    InteractionKind.notification: ("Notification Deleted", "Not notifcation"),
+    InteractionKind.like: ("Like Deleted", "Not Liked"),
+    InteractionKind.dislike: ("Dislike Deleted", "Not dislike"),
+}
+IS_TRUE = {
+    InteractionKind.like: ("Liked", "Not Liked"),
+    InteractionKind.dislike: ("Disliked", "Not dislike"),
+    InteractionKind.view: ("Viewed", "Not view"),
+    InteractionKind.comment: ("Commented", "Not comment"),
+    InteractionKind.notification: ("Notified", "Not notifcation"),
+    InteractionKind.favorite: ("Favorited", "Not favorite"),
+}
+DEFAULT_AVATAR = "img/defaults/avatars/51.png"
+
+
+class NotLoginCapital(HojreError):
+    message = "Not Login"  # is-true's own spelling
+
+
+def parse_target(raw: str | None, *, allow_user: bool = False) -> TargetKind:
+    target = TARGET_OF_WIRE.get(raw or "")
+    if target is None or (target is TargetKind.user and not allow_user):
+        raise InvalidTarget
+    return target
+
+
+def parse_target_id(raw: str | None) -> int:
+    value = parse_int(raw)
+    if value is None or value < 1:
+        raise TargetNotFound
+    return value
+
+
+# -- lists -----------------------------------------------------------------------------------
+
+
+class OwnList(V1Params):
+    paged = True
+
+
+class CommentList(V1Params):
+    paged = True
+    id: str | None = param(
+        "A target id: every visible comment on it (no login needed). Without it: the "
+        "caller's own comments.",
+        type="integer",
+    )
+
+
+def render_activity(
+    target: TargetKind, kind: InteractionKind
+) -> Callable[[ActivityItem], dict[str, Any]]:
+    target_key, date_key = WIRE_TARGET[target], f"{kind}Date"
+
+    def render(item: ActivityItem) -> dict[str, Any]:
+        return {
+            "id": item.id,
+            "user": item.user_id,
+            target_key: item.target_id,
+            date_key: to_unix(item.date),
+            "title": item.title,
+            "image": item.image,
+        }
+
+    return render
+
+
+def render_comment(target: TargetKind) -> Callable[[CommentItem], dict[str, Any]]:
+    target_key = COMMENT_TARGET_KEY[target]
+
+    def render(item: CommentItem) -> dict[str, Any]:
+        return {
+            "id": item.id,
+            "user": item.user_id,
+            target_key: item.target_id,
+            "commentDate": to_unix(item.date),
+            "text": item.text,
+            "pros": item.pros,
+            "cons": item.cons,
+            "userTitle": " ".join(p for p in (item.author_name, item.author_family) if p),
+            "avatar": item.author_avatar or DEFAULT_AVATAR,
+            "score": item.score,
+        }
+
+    return render
+
+
+def comment_list(target: TargetKind) -> Handler:
+    async def handler(call: Call[CommentList]) -> dict[str, Any]:
+        page = page_request(call.raw)
+        if call.params.id:
+            result = await service.list_comments(
+                call.session, target=target, page=page, target_id=parse_int(call.params.id) or -1
+            )
+        else:
+            me = await call.login()
+            result = await service.list_comments(
+                call.session, target=target, page=page, user_id=me.id
+            )
+        return listing(call.request.url, result, render_comment(target))
+
+    return handler
+
+
+def activity_list(target: TargetKind, kind: InteractionKind) -> Handler:
+    async def handler(call: Call[OwnList]) -> dict[str, Any]:
+        result = await service.list_activity(
+            call.session, user_id=call.me.id, target=target, kind=kind,
+            page=page_request(call.raw),
+        )  # fmt: skip
+        return listing(call.request.url, result, render_activity(target, kind))
+
+    return handler
+
+
+for _target in (*CATALOG_TARGETS, TargetKind.user):
+    _wire = WIRE_TARGET[_target]
+    router.get(
+        f"/{_wire}-user-comments",
+        CommentList,
+        summary=f"Comments on a {_wire} (with id), or the caller's own",
+    )(comment_list(_target))
+    if _target is TargetKind.user:
+        continue  # users take comments only
+    for _kind in (*MARK_KINDS, InteractionKind.view):
+        router.get(
+            f"/{_wire}-user-{LIST_SUFFIX[_kind]}",
+            OwnList,
+            auth=True,
+            summary=f"The caller's {LIST_SUFFIX[_kind]} of {_wire}s, newest first",
+        )(activity_list(_target, _kind))
+
+
+# -- actions ---------------------------------------------------------------------------------
+
+
+class TargetParams(V1Params):
+    target: str | None = param(
+        "bazzar, mall, store or product.",
+        required=True,
+        enum=["bazzar", "mall", "store", "product"],
+    )
+    id: str | None = param("The target's id.", required=True, type="integer")
+
+
+class CommentParams(V1Params):
+    target: str | None = param(
+        "bazzar, mall, store, product, or user (a seller or store manager).", required=True,
+        enum=["bazzar", "mall", "store", "product", "user"],
+    )  # fmt: skip
+    id: str | None = param("The target's id.", required=True, type="integer")
+    text: str | None = param("Plain text, 2–2000 characters.", required=True)
+    pros: str | None = param("Good points (optional).")
+    cons: str | None = param("Bad points (optional).")
+    score: str | None = param("1–5 (optional).", type="integer", minimum=1, maximum=5)
+
+
+@router.post("/user/add-comment", CommentParams, auth=True, summary="Comment on a target")
+async def add_comment(call: Call[CommentParams]) -> dict[str, Any]:
+    p = call.params
+    target = parse_target(p.target, allow_user=True)
+    target_id = parse_target_id(p.id)
+    comment = service.check_comment(p.text, p.pros, p.cons, p.score)
+    row = await service.add_comment(
+        call.session, user_id=call.me.id, target=target, target_id=target_id, comment=comment
+    )
+    return ok(ADDED[InteractionKind.comment], {"id": row.id})
+
+
+def add_action(kind: InteractionKind) -> Handler:
+    async def handler(call: Call[TargetParams]) -> dict[str, Any]:
+        target = parse_target(call.params.target)
+        target_id = parse_target_id(call.params.id)
+        if kind is InteractionKind.view:
+            await service.add_view(
+                call.session, user_id=call.me.id, target=target, target_id=target_id
+            )
+        else:
+            await service.add_mark(
+                call.session, user_id=call.me.id, target=target, target_id=target_id, kind=kind
+            )
+        # Repeats are successes: mobile clients retry.
+        return ok(ADDED[kind])
+
+    return handler
+
+
+def delete_action(kind: InteractionKind) -> Handler:
+    deleted, missing = DELETED[kind]
+
+    async def handler(call: Call[TargetParams]) -> dict[str, Any]:
+        target = parse_target(call.params.target)
+        target_id = parse_int(call.params.id) or -1
+        if not await service.remove_mark(
+            call.session, user_id=call.me.id, target=target, target_id=target_id, kind=kind
+        ):
+            raise HojreError(missing)
+        return ok(deleted)
+
+    return handler
+
+
+for _kind in (*MARK_KINDS, InteractionKind.view):
+    router.post(
+        f"/user/add-{_kind}", TargetParams, auth=True, summary=f"{ADDED[_kind]}: add a {_kind}"
+    )(add_action(_kind))
+for _kind in MARK_KINDS:
+    router.post(
+        f"/user/delete-{_kind}", TargetParams, auth=True, summary=f"Remove the caller's {_kind}"
+    )(delete_action(_kind))
+
+
+class DeleteCommentParams(V1Params):
+    id: str | None = param("The comment's id (one of the caller's own).", required=True,
+                           type="integer")  # fmt: skip
+    target: str | None = param("Ignored; accepted for symmetry with the other actions.")
+
+
+@router.post("/user/delete-comment", DeleteCommentParams, auth=True,
+             summary="Delete one of the caller's comments")  # fmt: skip
+async def delete_comment(call: Call[DeleteCommentParams]) -> dict[str, Any]:
+    await service.delete_comment(
+        call.session, user_id=call.me.id, comment_id=parse_int(call.params.id) or -1
+    )
+    return ok("Comment Deleted")
+
+
+class IsTrueParams(TargetParams):
+    type: str | None = param(
+        "like, dislike, view, comment, notification or favorite.", required=True,
+        enum=[k.value for k in IS_TRUE],
+    )  # fmt: skip
+
+
+@router.post("/user/is-true", IsTrueParams, auth=True, not_logged_in=NotLoginCapital,
+             summary="Has the caller done this to the target?")  # fmt: skip
+async def is_true(call: Call[IsTrueParams]) -> dict[str, Any]:
+    target = parse_target(call.params.target)
+    try:
+        kind = InteractionKind(call.params.type or "")
+    except ValueError:
+        raise InvalidKind from None
+    yes, no = IS_TRUE[kind]
+    found = await service.has_interaction(
+        call.session, user_id=call.me.id, target=target,
+        target_id=parse_int(call.params.id) or -1, kind=kind,
+    )  # fmt: skip
+    if not found:
+        raise HojreError(no)
+    return ok(yes)
