@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import pytest
@@ -15,6 +16,7 @@ from hojre.interactions.registry import TARGETS, TargetKind
 from tests.conftest import Api
 
 CUSTOMER = "09121234567"
+_PHONES = itertools.count(9_000_000)
 
 
 @dataclass
@@ -28,7 +30,7 @@ class World:
 async def make_targets(hub: Hub, suffix: str = "") -> tuple[dict[TargetKind, int], int]:
     async with hub.db.unit_of_work(write=True) as session:
         seller = await create_user(
-            session, cellphone=f"0912999000{len(suffix)}", password="secret1", role=Role.seller,
+            session, cellphone=f"0912{next(_PHONES):07d}", password="secret1", role=Role.seller,
             name="حسین", family="کریمی",
         )  # fmt: skip
         images = {"logo": "img/l.png", "main_image": "img/m.png", "location_image": "img/x.png"}
