@@ -39,7 +39,14 @@ class Page(Generic[T]):
 
 
 async def fetch_page(session: AsyncSession, query: Select[Any], page: PageRequest) -> Page[Any]:
-    """Count and slice ``query``: two statements whatever the page size."""
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    """Count and slice ``query``: at most two statements whatever the page size."""
+    total = int(
+        await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    )
+    if page.offset >= total:
+        # Past the end: nothing to fetch. Skipping the query also keeps a huge requested
+        # page (any 18-digit number is accepted) from sending an OFFSET that overflows
+        # the database's 64-bit integer (OverflowError on SQLite, an error on PostgreSQL).
+        return Page(items=[], total=total, request=page)
     rows = (await session.execute(query.offset(page.offset).limit(page.limit))).scalars().all()
-    return Page(items=list(rows), total=int(total or 0), request=page)
+    return Page(items=list(rows), total=total, request=page)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from hojre.accounts import errors, service
 from hojre.accounts.models import User
 from hojre.accounts.schemas import PROFILE_FIELDS, ProfileChanges
 from hojre.accounts.service import IssuedToken
 from hojre.core.pagination import Page
-from hojre.web_v1.endpoint import Call, NoParams, V1Params, V1Router, param
+from hojre.web_v1.endpoint import Call, V1Params, V1Router, param
 from hojre.web_v1.envelopes import listing, ok, page_request
 
 router = V1Router("accounts")
@@ -148,8 +148,12 @@ def render_user(user: User) -> dict[str, Any]:
     }
 
 
-@router.get("/users", NoParams, auth=True, summary="The caller's profile, as a one-item list")
-async def users(call: Call[NoParams]) -> dict[str, Any]:
+class UsersParams(V1Params):
+    paged: ClassVar[bool] = True
+
+
+@router.get("/users", UsersParams, auth=True, summary="The caller's profile, as a one-item list")
+async def users(call: Call[UsersParams]) -> dict[str, Any]:
     page = Page(items=[call.me], total=1, request=page_request(call.raw))
     if page.request.page > 1:
         page = Page(items=[], total=1, request=page.request)

@@ -29,12 +29,18 @@ class HoodFilter(Paged):
     city: str | None = param("Only this city's neighbourhoods.", type="integer")
 
 
+# Ids are 32-bit INTEGER columns. PostgreSQL refuses to compare them with a bigger bound
+# parameter (asyncpg raises "value out of int32 range", a 500), so such a filter is answered
+# as what it is: an id that cannot exist.
+_ID_MIN, _ID_MAX = -(2**31), 2**31 - 1
+
+
 def _filter(value: str | None) -> int | None:
-    """A filter that is present but not a number matches nothing (id -1), as Yii's would."""
+    """A filter that is present but not a usable id matches nothing (id -1), as Yii's would."""
     if value is None or value == "":
         return None
     parsed = parse_int(value)
-    return -1 if parsed is None else parsed
+    return parsed if parsed is not None and _ID_MIN <= parsed <= _ID_MAX else -1
 
 
 def render_country(country: Country) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from hojre.web_v1.endpoint import Endpoint
 
+_REQUIRED = "x-required"  # set by endpoint.param(required=True)
 AUTH_PARAMS: dict[str, dict[str, Any]] = {
     "username": {"type": "string", "description": "The caller's cellphone, e.g. 09121234567."},
     "x": {"type": "string", "description": "Longitude of the device (optional)."},
@@ -71,7 +72,8 @@ def _param_schemas(endpoint: Endpoint) -> dict[str, dict[str, Any]]:
         schema: dict[str, Any] = {"type": "string"}
         extra = info.json_schema_extra
         if isinstance(extra, dict):
-            schema.update(extra)
+            # "x-required" is our marker for the operation's required list, not a schema keyword.
+            schema.update({k: v for k, v in extra.items() if k != _REQUIRED})
         if info.description:
             schema["description"] = info.description
         schemas[info.alias or name] = schema
@@ -80,13 +82,21 @@ def _param_schemas(endpoint: Endpoint) -> dict[str, dict[str, Any]]:
     return schemas
 
 
+def _required(endpoint: Endpoint) -> list[str]:
+    # An authenticated call cannot succeed without ``username`` (the token may come as a
+    # bearer header instead of a param, so that one is left to the security schemes).
+    names = ["username"] if endpoint.auth else []
+    for name, info in endpoint.params.model_fields.items():
+        extra = info.json_schema_extra
+        wire = info.alias or name
+        if isinstance(extra, dict) and extra.get(_REQUIRED) and wire not in names:
+            names.append(wire)
+    return names
+
+
 def describe(endpoint: Endpoint) -> dict[str, Any]:
     schemas = _param_schemas(endpoint)
-    required = [
-        info.alias or name
-        for name, info in endpoint.params.model_fields.items()
-        if (info.json_schema_extra or {}).get("x-required")  # type: ignore[union-attr]
-    ]
+    required = _required(endpoint)
     extra: dict[str, Any] = {
         "responses": {
             "200": {
@@ -119,7 +129,9 @@ def describe(endpoint: Endpoint) -> dict[str, Any]:
             for name, schema in schemas.items()
         ]
     else:
-        body_schema = {"type": "object", "properties": schemas, "required": required}
+        body_schema: dict[str, Any] = {"type": "object", "properties": schemas}
+        if required:
+            body_schema["required"] = required
         extra["requestBody"] = {
             "description": "Also accepted in the query string; `Model[field]` names too.",
             "content": {

@@ -24,10 +24,12 @@ def plain_name(key: str) -> str:
     return match.group(1) if match else key
 
 
-def _utf8(text: str) -> str:
-    """Undo Latin-1 decoding of raw (not percent-encoded) UTF-8 in a urlencoded body.
+def utf8(text: str) -> str:
+    """Undo Latin-1 decoding of raw (not percent-encoded) UTF-8 in a query or urlencoded body.
 
-    Starlette decodes such bytes as Latin-1; some clients send Persian text unescaped.
+    Starlette decodes such bytes as Latin-1 (the query string and form fields alike); some
+    clients send Persian text unescaped. Text that is not Latin-1-encodable, or whose bytes are
+    not UTF-8, was decoded correctly and is returned unchanged.
     """
     if text.isascii():
         return text
@@ -55,12 +57,31 @@ def _add_json(target: dict[str, str], obj: Mapping[str, Any]) -> None:
             target[plain_name(str(key))] = text
 
 
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
+def _escape_invalid_query(request: Request) -> None:
+    """Percent-encode the non-ASCII bytes of a query string that is not valid UTF-8.
+
+    ``request.url`` (used for list hrefs) decodes the raw query strictly as UTF-8, so a stray
+    byte such as 0xFF would turn a list request into a 500. Escaped, it is just an odd
+    value. Valid raw UTF-8 is left alone (``utf8`` reads it as the text it is).
+    """
+    query: bytes = request.scope.get("query_string", b"")
+    try:
+        query.decode("utf-8")
+    except UnicodeDecodeError:
+        request.scope["query_string"] = _NON_ASCII.sub(lambda m: b"%%%02X" % m[0][0], query)
+
+
 async def collect_params(request: Request) -> dict[str, str]:
+    _escape_invalid_query(request)
     merged: dict[str, str] = {}
     for key, value in request.query_params.multi_items():
-        merged[plain_name(key)] = value
+        merged[plain_name(utf8(key))] = utf8(value)
     if request.method in ("POST", "PUT", "PATCH"):
-        content_type = request.headers.get("content-type", "")
+        # Media types are case-insensitive (RFC 9110); some clients send "Application/JSON".
+        content_type = request.headers.get("content-type", "").lower()
         if content_type.startswith("application/json"):
             body = await request.body()
             if body.strip():
@@ -78,5 +99,5 @@ async def collect_params(request: Request) -> dict[str, str]:
                 raise BadRequestBody from exc
             for key, item in form.multi_items():
                 if isinstance(item, str):  # uploads are not parameters
-                    merged[plain_name(_utf8(key))] = _utf8(item)
+                    merged[plain_name(utf8(key))] = utf8(item)
     return merged
