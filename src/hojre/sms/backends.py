@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -24,6 +26,9 @@ class OutgoingSms:
     text: str
     kind: str
     code: str | None = None
+    # The same identity as a number: Kavenegar's ``localid`` is a long and would not dedupe
+    # (or would be refused) with the textual key.
+    local_id: int | None = None
 
 
 class SmsError(Exception):
@@ -75,6 +80,42 @@ class FileBackend:
         return None
 
 
+class _SecretFilter(logging.Filter):
+    """Blanks registered secrets in records of the logger it sits on.
+
+    httpx logs every request URL at INFO, and Kavenegar's URL holds the API key. Muting httpx
+    is the logging config's job, but a process that never installed it (a CLI, another ASGI
+    server, a test) must not leak the key either.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: Counter[str] = Counter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        found = [secret for secret in tuple(self.secrets) if secret in message]
+        if found:
+            for secret in found:
+                message = message.replace(secret, "[redacted]")
+            record.msg, record.args = message, None
+        return True
+
+
+_HTTPX_SECRETS = _SecretFilter()
+logging.getLogger("httpx").addFilter(_HTTPX_SECRETS)
+
+
+def _numeric_local_id(sms: OutgoingSms) -> int:
+    if sms.local_id is not None:
+        return sms.local_id
+    # No number given: a stable 63-bit one from the key, so retries still dedupe.
+    digest = hashlib.blake2b(sms.key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
+
+
 class KavenegarBackend:
     """Kavenegar's ``sms/send`` API. ``localid`` makes the gateway drop a repeated send."""
 
@@ -86,23 +127,30 @@ class KavenegarBackend:
         sender: str | None,
         timeout: float,
         retries: int = 2,
+        backoff: float = 0.2,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        self._api_key = api_key
         self._path = f"/v1/{api_key}/sms/send.json"
         self._sender = sender
         self._retries = retries
+        self._backoff = backoff
         self._client = httpx.AsyncClient(
             base_url=base_url, timeout=httpx.Timeout(timeout), transport=transport
         )
+        # An empty "secret" would match everywhere; backend_from_settings refuses it anyway.
+        self._registered = bool(api_key)
+        if self._registered:
+            _HTTPX_SECRETS.secrets[api_key] += 1
 
     async def send(self, sms: OutgoingSms) -> str | None:
-        form = {"receptor": sms.to, "message": sms.text, "localid": sms.key}
+        form = {"receptor": sms.to, "message": sms.text, "localid": str(_numeric_local_id(sms))}
         if self._sender:
             form["sender"] = self._sender
         last: SmsError | None = None
         for attempt in range(self._retries + 1):
             if attempt:
-                await asyncio.sleep(0.2 * 2**attempt)
+                await asyncio.sleep(self._backoff * 2**attempt)
             try:
                 response = await self._client.post(self._path, data=form)
             except httpx.HTTPError as exc:
@@ -127,12 +175,20 @@ class KavenegarBackend:
             # 4xx answers (bad number, no credit, bad key) will not improve by retrying soon,
             # but credit and keys can be fixed: only a rejected receptor is permanent.
             raise SmsError(f"gateway refused: {status}", permanent=status in (411, 412, 414))
-        entries = body.get("entries") or [{}]
-        message_id = entries[0].get("messageid")
+        # Status 200 means the gateway took the message: an odd ``entries`` must not turn
+        # into a retry.
+        entries = body.get("entries")
+        first = entries[0] if isinstance(entries, list) and entries else None
+        message_id = first.get("messageid") if isinstance(first, dict) else None
         return None if message_id is None else str(message_id)
 
     async def aclose(self) -> None:
         await self._client.aclose()
+        if self._registered:
+            self._registered = False
+            _HTTPX_SECRETS.secrets[self._api_key] -= 1
+            if _HTTPX_SECRETS.secrets[self._api_key] <= 0:
+                del _HTTPX_SECRETS.secrets[self._api_key]
 
 
 def backend_from_settings(settings: Settings) -> SmsBackend:
@@ -140,7 +196,11 @@ def backend_from_settings(settings: Settings) -> SmsBackend:
     if name == "console":
         return ConsoleBackend()
     if name.startswith("file:"):
-        return FileBackend(Path(name.removeprefix("file:")))
+        path = name.removeprefix("file:")
+        if not path:
+            # Path("") is the working directory: every send would fail, and only then.
+            raise ValueError("HOJRE_SMS_BACKEND=file: needs a path, e.g. file:var/sms.jsonl")
+        return FileBackend(Path(path))
     if name == "kavenegar":
         if not settings.kavenegar_api_key:
             raise ValueError("HOJRE_KAVENEGAR_API_KEY is required for the kavenegar backend")

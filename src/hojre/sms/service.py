@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import Coroutine, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +29,16 @@ log = logging.getLogger("hojre.sms")
 
 def idempotency_key(message_id: int) -> str:
     return f"hojre-sms-{message_id}"
+
+
+class _Claimed(NamedTuple):
+    id: int
+    to: str
+    text: str
+    kind: str
+    code: str | None
+    attempts: int
+    lease: datetime  # identifies this claim; a later re-claim of the row sets a new one
 
 
 class Outbox:
@@ -48,10 +58,18 @@ class Outbox:
         message_id = message.id
 
         async def kick() -> None:
-            self._spawn(self.deliver([message_id]))
+            self._spawn(self._deliver_in_background([message_id]))
 
         on_commit(session, kick)
         return message
+
+    async def _deliver_in_background(self, ids: Sequence[int]) -> None:
+        # Nobody awaits this task's result; unlogged, a database error here would vanish.
+        # The row itself is safe: the sweeper retries it.
+        try:
+            await self.deliver(ids)
+        except Exception:
+            log.exception("SMS delivery after commit failed; the sweeper will retry")
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
@@ -89,15 +107,20 @@ class Outbox:
         )
 
     async def deliver(self, ids: Sequence[int]) -> None:
-        for message in await self._claim(ids):
-            await self._send_one(message)
+        # Claim each row just before sending it: claiming a whole batch up front would let
+        # the leases of its tail run out while the head is still being sent, and another
+        # process would then send those rows as well.
+        for message_id in ids:
+            claimed = await self._claim(message_id)
+            if claimed is not None:
+                await self._send_one(claimed)
 
-    async def _claim(self, ids: Sequence[int]) -> list[tuple[int, str, str, str, str | None, int]]:
+    async def _claim(self, message_id: int) -> _Claimed | None:
         now = utcnow()
         lease = now + timedelta(seconds=self.settings.sms_claim_lease_seconds)
         stmt = (
             update(SmsMessage)
-            .where(SmsMessage.id.in_(ids), self._due(now))
+            .where(SmsMessage.id == message_id, self._due(now))
             .values(status=SmsStatus.sending, attempts=SmsMessage.attempts + 1, claimed_until=lease)
             .returning(
                 SmsMessage.id,
@@ -109,21 +132,36 @@ class Outbox:
             )
         )
         async with self.db.unit_of_work(write=True) as session:
-            rows = (await session.execute(stmt)).all()
-        return [(r[0], r[1], r[2] or "", r[3], r[4], r[5]) for r in rows]
+            row = (await session.execute(stmt)).first()
+        if row is None:
+            return None
+        return _Claimed(row[0], row[1], row[2] or "", row[3], row[4], row[5], lease)
 
-    async def _send_one(self, claimed: tuple[int, str, str, str, str | None, int]) -> None:
-        message_id, to, text, kind, code, attempts = claimed
-        sms = OutgoingSms(key=idempotency_key(message_id), to=to, text=text, kind=kind, code=code)
+    async def _send_one(self, claimed: _Claimed) -> None:
+        message_id, attempts = claimed.id, claimed.attempts
+        sms = OutgoingSms(
+            key=idempotency_key(message_id),
+            to=claimed.to,
+            text=claimed.text,
+            kind=claimed.kind,
+            code=claimed.code,
+            local_id=message_id,
+        )
         values: dict[str, object]
         try:
             gateway_id = await asyncio.wait_for(
                 self.backend.send(sms), timeout=self.settings.sms_timeout_seconds * 4
             )
-        except (SmsError, TimeoutError) as exc:
+        except Exception as exc:
+            # Whatever went wrong (a gateway error, a timeout, a bug in a backend), the row
+            # must not stay claimed until its lease runs out: it goes back to the queue, and
+            # the retry's idempotency key keeps a send that did happen from repeating.
             permanent = isinstance(exc, SmsError) and exc.permanent
             give_up = permanent or attempts >= self.settings.sms_max_attempts
-            log.warning("SMS %s attempt %s failed: %s", message_id, attempts, exc)
+            if isinstance(exc, SmsError | TimeoutError):
+                log.warning("SMS %s attempt %s failed: %s", message_id, attempts, exc)
+            else:
+                log.exception("SMS %s attempt %s failed unexpectedly", message_id, attempts)
             values = {
                 "status": SmsStatus.failed if give_up else SmsStatus.pending,
                 "next_attempt_at": utcnow() + timedelta(seconds=min(2**attempts, 600)),
@@ -142,7 +180,13 @@ class Outbox:
         async with self.db.unit_of_work(write=True) as session:
             await session.execute(
                 update(SmsMessage)
-                .where(SmsMessage.id == message_id, SmsMessage.status == SmsStatus.sending)
+                # Only our own claim: if the lease ran out and another sender re-claimed
+                # the row, its outcome is the one that counts.
+                .where(
+                    SmsMessage.id == message_id,
+                    SmsMessage.status == SmsStatus.sending,
+                    SmsMessage.claimed_until == claimed.lease,
+                )
                 .values(**values)
             )
 
