@@ -6,6 +6,7 @@ from hojre.core.db import Base
 from hojre.core.ratelimit import RateCounter
 from hojre.geo.models import City, Country, Hood, State
 from hojre.interactions.models import Comment, Mark, View
+from hojre.messaging.models import Broadcast, Chat, ChatMessage, Offer, StoreMessage
 from hojre.sms.models import SmsMessage
 
 __all__ = [
@@ -14,6 +15,9 @@ __all__ = [
     "Base",
     "Bazaar",
     "BazaarCategory",
+    "Broadcast",
+    "Chat",
+    "ChatMessage",
     "City",
     "Comment",
     "Country",
@@ -21,11 +25,13 @@ __all__ = [
     "Mall",
     "Mark",
     "Media",
+    "Offer",
     "Product",
     "RateCounter",
     "SmsMessage",
     "State",
     "Store",
+    "StoreMessage",
     "StoreSeller",
     "User",
     "View",

@@ -22,6 +22,7 @@ from hojre.core.clock import utcnow
 from hojre.core.db import on_commit
 from hojre.core.dialect import upsert
 from hojre.core.errors import TooManyAttempts, ValidationFailed
+from hojre.core.events import to_user
 from hojre.core.hub import Hub
 from hojre.core.security import (
     dummy_hash,
@@ -37,6 +38,8 @@ from hojre.core.text import ascii_digits, normalize_cellphone, parse_int
 from hojre.geo.models import City, Hood, State
 
 MIN_PASSWORD = 6
+# Sent to a user's sockets when some of their tokens were revoked.
+REVOKED_EVENT = "session.revoked"
 MAX_PASSWORD = 128
 STAFF_ROLES = frozenset({Role.seller, Role.store_manager})
 _CODE = re.compile(r"[1-9][0-9]{4}")
@@ -266,11 +269,19 @@ async def login(
         user.temp_password_hash = None
         user.temp_password_expires_at = None
         await session.execute(delete(AccessToken).where(AccessToken.user_id == user.id))
+        _sessions_revoked(session, hub, user.id)
     token = await _issue_token(session, user)
     return IssuedToken(user=user, token=token)
 
 
-async def rotate_token(session: AsyncSession, *, username: str, token: str) -> IssuedToken:
+def _sessions_revoked(session: AsyncSession, hub: Hub, user_id: int) -> None:
+    """Tell the user's live sockets to re-check their token (some were just revoked)."""
+    hub.events.publish_on_commit(session, [to_user(user_id)], REVOKED_EVENT, {})
+
+
+async def rotate_token(
+    session: AsyncSession, hub: Hub, *, username: str, token: str
+) -> IssuedToken:
     """Replace ``token`` by a new one; the old one stops working."""
     user = await authenticate(session, username=username, token=token)
     if user is None:
@@ -282,6 +293,7 @@ async def rotate_token(session: AsyncSession, *, username: str, token: str) -> I
     )
     if removed.scalar() is None:  # rotated by a parallel request a moment ago
         raise errors.TokenInvalid
+    _sessions_revoked(session, hub, user.id)
     return IssuedToken(user=user, token=await _issue_token(session, user))
 
 
@@ -350,6 +362,7 @@ async def change_password(
             AccessToken.user_id == user.id, AccessToken.token_hash != sha256_hex(current_token)
         )
     )
+    _sessions_revoked(session, hub, user.id)
     await session.flush()
 
 

@@ -102,7 +102,9 @@ async def store_login(call: Call[Credentials]) -> dict[str, Any]:
 
 @router.post("/user/newtoken", TokenParams, summary="Replace the given token by a new one")
 async def new_token(call: Call[TokenParams]) -> dict[str, Any]:
-    issued = await service.rotate_token(call.session, username=call.username, token=call.token)
+    issued = await service.rotate_token(
+        call.session, call.hub, username=call.username, token=call.token
+    )
     return ok("Token Updated", _token_data(issued))
 
 

@@ -128,6 +128,13 @@ class Endpoint:
     # "not login" is the customer endpoints' message; a few documented endpoints differ.
     not_logged_in: type[HojreError] = NotLoggedIn
     cacheable: bool = False
+    # Writes take SQLite's write lock up front; POSTs write, and a few GETs do too
+    # (reading a chat marks its messages seen).
+    write: bool | None = None
+
+    @property
+    def writes(self) -> bool:
+        return self.method == "POST" if self.write is None else self.write
 
 
 class V1Router:
@@ -194,7 +201,7 @@ async def _run(endpoint: Endpoint, request: Request, hub: Hub) -> Response:
         params = endpoint.params.model_construct(
             None, **{name: raw[name] for name in endpoint.params.model_fields if name in raw}
         )
-        async with hub.db.unit_of_work(write=endpoint.method == "POST") as session:
+        async with hub.db.unit_of_work(write=endpoint.writes) as session:
             call: Call[Any] = Call(
                 request=request,
                 params=params,

@@ -100,4 +100,6 @@ async def collect_params(request: Request) -> dict[str, str]:
             for key, item in form.multi_items():
                 if isinstance(item, str):  # uploads are not parameters
                     merged[plain_name(utf8(key))] = utf8(item)
+    for key, value in request.path_params.items():  # /web/broadcasts/{id}
+        merged[key] = str(value)
     return merged

@@ -1,0 +1,136 @@
+"""Live events for the people concerned, published only after the transaction commits.
+
+Without Redis, events reach sockets of this process. With Redis, every process publishes to one
+pub/sub channel and each process's listener hands events to its own sockets, so a message sent
+through process A reaches a socket held by process B.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hojre.core.db import on_commit
+
+log = logging.getLogger("hojre.events")
+
+CHANNEL = "hojre:events"
+QUEUE_SIZE = 256
+
+Event = dict[str, Any]
+EVERYONE = "all"
+
+
+def to_user(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def to_role(role: int | None) -> str:
+    """The audience of one role; ``None`` means everyone."""
+    return EVERYONE if role is None else f"role:{role}"
+
+
+class EventBus:
+    """Fans events out to local subscriber queues; relays through Redis when configured."""
+
+    def __init__(self, redis: Redis | None = None) -> None:
+        self.redis = redis
+        self._queues: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
+        self._listener: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    # -- publishing --------------------------------------------------------------------------
+
+    def publish_on_commit(
+        self, session: AsyncSession, audience: Iterable[str], type_: str, data: Any
+    ) -> None:
+        """Send ``{"type", "data"}`` to ``audience`` once ``session`` commits (not on rollback).
+
+        Audience keys come from :func:`to_user` and :func:`to_role`.
+        """
+        keys = sorted(set(audience))
+
+        async def send() -> None:
+            await self.publish(keys, {"type": type_, "data": data})
+
+        on_commit(session, send)
+
+    async def publish(self, keys: list[str], event: Event) -> None:
+        if self.redis is None:
+            self.deliver_local(keys, event)
+            return
+        await self.redis.publish(CHANNEL, orjson.dumps({"keys": keys, "event": event}))
+
+    def deliver_local(self, keys: Iterable[str], event: Event) -> None:
+        delivered: set[int] = set()  # a socket in two audiences gets the event once
+        for key in keys:
+            for queue in list(self._queues.get(key, ())):
+                if id(queue) in delivered:
+                    continue
+                delivered.add(id(queue))
+                try:
+                    queue.put_nowait(event)
+                except asyncio.QueueFull:  # a stalled socket loses events, never the server
+                    log.warning("dropping an event for a slow subscriber (%s)", key)
+
+    # -- subscribing -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def subscribe(self, user_id: int, role: int) -> Iterator[asyncio.Queue[Event]]:
+        """A queue receiving what is sent to this user, to their role and to everyone."""
+        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        keys = (to_user(user_id), to_role(role), EVERYONE)
+        for key in keys:
+            self._queues[key].add(queue)
+        try:
+            yield queue
+        finally:
+            for key in keys:
+                self._queues[key].discard(queue)
+                if not self._queues[key]:
+                    del self._queues[key]
+
+    # -- the Redis relay ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start this process's Redis listener (a no-op without Redis)."""
+        if self.redis is None or self._listener is not None:
+            return
+        self._listener = asyncio.create_task(self._listen())
+        await asyncio.wait_for(self._ready.wait(), timeout=10)
+
+    async def _listen(self) -> None:
+        assert self.redis is not None
+        while True:
+            try:
+                async with self.redis.pubsub() as pubsub:
+                    await pubsub.subscribe(CHANNEL)
+                    self._ready.set()
+                    async for message in pubsub.listen():
+                        if message.get("type") != "message":
+                            continue
+                        try:
+                            payload = orjson.loads(message["data"])
+                            self.deliver_local(payload["keys"], payload["event"])
+                        except (orjson.JSONDecodeError, KeyError, TypeError):
+                            log.warning("ignoring a malformed event")
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("event listener lost Redis; reconnecting")
+                await asyncio.sleep(1)
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None

@@ -1,0 +1,1 @@
+"""Conversations: chats with sellers, messages to stores, offers, broadcasts."""

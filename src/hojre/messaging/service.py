@@ -1,0 +1,578 @@
+"""Chats, store messages, offers and broadcasts, and who may see each.
+
+Every query is filtered by who may see the row: a chat belongs to its customer, its seller and
+the staff of its store (active sellers and the manager); store messages to their author and the
+store's manager; offers to their customer and the store's staff. Foreign or unknown ids give
+the same error, so ids reveal nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    and_,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from hojre.accounts.models import Role, User
+from hojre.catalog.models import Status, Store, StoreSeller
+from hojre.core.clock import utcnow
+from hojre.core.errors import ValidationFailed
+from hojre.core.events import EventBus, to_role, to_user
+from hojre.core.pagination import Page, PageRequest
+from hojre.interactions.models import Comment, Mark, View
+from hojre.interactions.registry import TargetKind
+from hojre.interactions.service import plain_text
+from hojre.messaging import errors
+from hojre.messaging.models import (
+    Broadcast,
+    Chat,
+    ChatMessage,
+    ChatStatus,
+    MessageStatus,
+    Offer,
+    StoreMessage,
+)
+
+TEXT_MAX = 2000
+TITLE_MAX = 200
+ATTACHMENT_MAX = 500
+# A relative path (no "..", no leading "/") or an http(s) URL without spaces.
+_ATTACHMENT = re.compile(r"https?://[^\s]+|(?!/)(?!.*\.\.)[A-Za-z0-9_\-./]+")
+
+
+# -- validation ------------------------------------------------------------------------------
+
+
+def check_text(value: str | None, label: str, *, limit: int = TEXT_MAX) -> tuple[str, list[str]]:
+    text = plain_text(value or "")
+    if not text:
+        return text, [f"{label} cannot be blank."]
+    if len(text) > limit:
+        return text, [f"{label} should contain at most {limit} characters."]
+    return text, []
+
+
+def check_attachment(value: str | None, label: str) -> tuple[str | None, list[str]]:
+    if not value:
+        return None, []
+    value = value.strip()
+    if len(value) > ATTACHMENT_MAX or _ATTACHMENT.fullmatch(value) is None:
+        return None, [f"{label} must be a relative path or an http(s) URL."]
+    return value, []
+
+
+# -- who is who ------------------------------------------------------------------------------
+
+
+def staff_store_ids(user_id: int) -> CompoundSelect[int]:
+    """Stores where the user is an active seller or the manager."""
+    return (
+        select(StoreSeller.store_id)
+        .where(StoreSeller.user_id == user_id, StoreSeller.status == Status.active)
+        .union(select(Store.id).where(Store.manager_id == user_id))
+    )
+
+
+def managed_store_ids(user_id: int) -> Select[int]:
+    return select(Store.id).where(Store.manager_id == user_id)
+
+
+def chat_visible_to(user_id: int) -> ColumnElement[bool]:
+    return or_(
+        Chat.customer_id == user_id,
+        Chat.seller_id == user_id,
+        Chat.store_id.in_(staff_store_ids(user_id)),
+    )
+
+
+async def store_audience(session: AsyncSession, store_id: int) -> list[int]:
+    """The manager and active sellers of a store (who hear about its conversations)."""
+    rows = await session.execute(
+        select(StoreSeller.user_id)
+        .where(StoreSeller.store_id == store_id, StoreSeller.status == Status.active)
+        .union(select(Store.manager_id).where(Store.id == store_id, Store.manager_id.is_not(None)))
+    )
+    return [int(r[0]) for r in rows]
+
+
+# -- chats -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChatItem:
+    id: int
+    customer_id: int
+    seller_name: str | None
+    seller_family: str | None
+    seller_avatar: str | None
+    created_at: datetime
+    status: str
+    store_title: str
+    store_id: int
+    unread: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageItem:
+    id: int
+    sender_name: str | None
+    sender_family: str | None
+    text: str
+    created_at: datetime
+    status: str
+    chat_id: int
+    sender_id: int
+    sender_avatar: str | None
+
+
+async def list_chats(session: AsyncSession, *, user_id: int, page: PageRequest) -> Page[ChatItem]:
+    """The caller's chats, newest first, with the seller, the store and an unread count."""
+    visible = chat_visible_to(user_id)
+    total = await session.scalar(select(func.count()).select_from(Chat).where(visible))
+    seller = aliased(User)
+    unread = (
+        select(func.count())
+        .where(ChatMessage.chat_id == Chat.id, ChatMessage.status == MessageStatus.sent,
+               ChatMessage.sender_id != user_id)
+        .correlate(Chat)
+        .scalar_subquery()
+    )  # fmt: skip
+    rows = await session.execute(
+        select(Chat.id, Chat.customer_id, seller.name, seller.family, seller.avatar,
+               Chat.created_at, Chat.status, Store.title, Chat.store_id, unread)
+        .join(seller, seller.id == Chat.seller_id)
+        .join(Store, Store.id == Chat.store_id)
+        .where(visible)
+        .order_by(Chat.id.desc())
+        .offset(page.offset)
+        .limit(page.limit)
+    )  # fmt: skip
+    return Page(items=[ChatItem(*r) for r in rows], total=int(total or 0), request=page)
+
+
+async def access_chat(session: AsyncSession, *, user_id: int, chat_id: int) -> Chat:
+    """The chat if the user takes part in it (with a row lock for writers on PostgreSQL)."""
+    chat = await session.scalar(select(Chat).where(Chat.id == chat_id, chat_visible_to(user_id)))
+    if chat is None:
+        raise errors.NoChatForYou
+    return chat
+
+
+async def list_messages(
+    session: AsyncSession, events: EventBus, *, user_id: int, chat_id: int, page: PageRequest
+) -> Page[MessageItem]:
+    """A chat's messages, newest first; reading marks the other side's messages seen."""
+    chat = await access_chat(session, user_id=user_id, chat_id=chat_id)
+    seen = await session.execute(
+        update(ChatMessage)
+        .where(ChatMessage.chat_id == chat.id, ChatMessage.sender_id != user_id,
+               ChatMessage.status == MessageStatus.sent)
+        .values(status=MessageStatus.seen)
+        .returning(ChatMessage.id)
+    )  # fmt: skip
+    seen_ids = [int(r[0]) for r in seen]
+    if seen_ids:
+        audience = await _chat_audience(session, chat)
+        events.publish_on_commit(session, audience, "chat.seen",
+                                 {"chat": chat.id, "messages": seen_ids})  # fmt: skip
+    total = await session.scalar(
+        select(func.count()).select_from(ChatMessage).where(ChatMessage.chat_id == chat.id)
+    )
+    sender = aliased(User)
+    rows = await session.execute(
+        select(ChatMessage.id, sender.name, sender.family, ChatMessage.text,
+               ChatMessage.created_at, ChatMessage.status, ChatMessage.chat_id,
+               ChatMessage.sender_id, sender.avatar)
+        .join(sender, sender.id == ChatMessage.sender_id)
+        .where(ChatMessage.chat_id == chat.id)
+        .order_by(ChatMessage.id.desc())
+        .offset(page.offset)
+        .limit(page.limit)
+    )  # fmt: skip
+    return Page(items=[MessageItem(*r) for r in rows], total=int(total or 0), request=page)
+
+
+async def _chat_audience(session: AsyncSession, chat: Chat) -> list[str]:
+    people = {chat.customer_id, chat.seller_id, *await store_audience(session, chat.store_id)}
+    return [to_user(p) for p in people]
+
+
+def chat_event(chat: Chat) -> dict[str, Any]:
+    return {"id": chat.id, "status": chat.status, "store": chat.store_id,
+            "user": chat.customer_id, "seller": chat.seller_id}  # fmt: skip
+
+
+async def start_chat(
+    session: AsyncSession, events: EventBus, *, user_id: int, store_id: int,
+    seller_id: int | None,
+) -> Chat:  # fmt: skip
+    store = await session.scalar(
+        select(Store).where(Store.id == store_id, Store.status == Status.active)
+    )
+    if store is None:
+        raise errors.StoreNotFound
+    active = and_(StoreSeller.store_id == store.id, StoreSeller.status == Status.active)
+    if seller_id is not None:
+        chosen = await session.scalar(
+            select(StoreSeller.user_id).where(active, StoreSeller.user_id == seller_id)
+        )
+        if chosen is None:
+            raise errors.SellerNotFound
+    else:
+        # The active seller with the fewest open chats takes the new one.
+        open_chats = (
+            select(func.count())
+            .where(Chat.seller_id == StoreSeller.user_id, Chat.store_id == store.id,
+                   Chat.status != ChatStatus.finished)
+            .correlate(StoreSeller)
+            .scalar_subquery()
+        )  # fmt: skip
+        chosen = await session.scalar(
+            select(StoreSeller.user_id).where(active).order_by(open_chats, StoreSeller.id).limit(1)
+        )
+        if chosen is None:
+            raise errors.NoActiveSeller
+    if chosen == user_id or store.manager_id == user_id:
+        raise errors.OwnStore
+    chat = Chat(customer_id=user_id, store_id=store.id, seller_id=chosen,
+                status=ChatStatus.pending, created_at=utcnow())  # fmt: skip
+    session.add(chat)
+    await session.flush()
+    events.publish_on_commit(session, await _chat_audience(session, chat), "chat.status",
+                             chat_event(chat))  # fmt: skip
+    return chat
+
+
+async def send_chat_message(
+    session: AsyncSession, events: EventBus, *, user_id: int, chat_id: int, text: str | None
+) -> ChatMessage:
+    clean, problems = check_text(text, "Text")
+    if problems:
+        raise ValidationFailed(problems)
+    chat = await access_chat(session, user_id=user_id, chat_id=chat_id)
+    if chat.status == ChatStatus.finished:
+        raise errors.ChatFinished
+    message = ChatMessage(chat_id=chat.id, sender_id=user_id, text=clean,
+                          status=MessageStatus.sent, created_at=utcnow())  # fmt: skip
+    session.add(message)
+    await session.flush()
+    audience = await _chat_audience(session, chat)
+    if user_id != chat.customer_id and chat.status == ChatStatus.pending:
+        # The store's first answer opens the conversation; one UPDATE decides among racers.
+        moved = await session.execute(
+            update(Chat)
+            .where(Chat.id == chat.id, Chat.status == ChatStatus.pending)
+            .values(status=ChatStatus.chatting)
+            .returning(Chat.id)
+        )
+        if moved.scalar() is not None:
+            chat.status = ChatStatus.chatting
+            events.publish_on_commit(session, audience, "chat.status", chat_event(chat))
+    sender = await session.get_one(User, user_id)
+    events.publish_on_commit(session, audience, "chat.message", {
+        "id": message.id, "chat": chat.id, "senderId": user_id, "text": clean,
+        "sender": " ".join(p for p in (sender.name, sender.family) if p),
+        "sentDate": int(message.created_at.timestamp()), "status": message.status,
+    })  # fmt: skip
+    return message
+
+
+async def finish_chat(
+    session: AsyncSession, events: EventBus, *, user_id: int, chat_id: int
+) -> Chat:
+    chat = await access_chat(session, user_id=user_id, chat_id=chat_id)
+    finished = await session.execute(
+        update(Chat)
+        .where(Chat.id == chat.id, Chat.status != ChatStatus.finished)
+        .values(status=ChatStatus.finished, finished_at=utcnow())
+        .returning(Chat.id)
+    )
+    chat.status = ChatStatus.finished
+    if finished.scalar() is not None:
+        events.publish_on_commit(session, await _chat_audience(session, chat), "chat.status",
+                                 chat_event(chat))  # fmt: skip
+    return chat
+
+
+# -- store messages --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoreMessageItem:
+    message: StoreMessage
+    sender_name: str | None
+    sender_family: str | None
+    store_title: str
+
+
+def _store_message_query() -> Select[StoreMessage, str | None, str | None, str]:
+    return (
+        select(StoreMessage, User.name, User.family, Store.title)
+        .join(User, User.id == StoreMessage.user_id)
+        .join(Store, Store.id == StoreMessage.store_id)
+    )
+
+
+async def submit_store_message(
+    session: AsyncSession, events: EventBus, *, user_id: int, store_id: int,
+    title: str | None, text: str | None, attachment: str | None,
+) -> StoreMessage:  # fmt: skip
+    clean_title, problems = check_text(title, "Title", limit=TITLE_MAX)
+    clean_text, more = check_text(text, "Text")
+    clean_attachment, bad = check_attachment(attachment, "Attachment")
+    if problems + more + bad:
+        raise ValidationFailed(problems + more + bad)
+    store = await session.scalar(
+        select(Store).where(Store.id == store_id, Store.status == Status.active)
+    )
+    if store is None:
+        raise errors.StoreNotFound
+    message = StoreMessage(
+        user_id=user_id, store_id=store.id, title=clean_title, text=clean_text,
+        attachment=clean_attachment, created_at=utcnow(),
+    )  # fmt: skip
+    session.add(message)
+    await session.flush()
+    if store.manager_id is not None:
+        new = {"id": message.id, "store": store.id, "title": clean_title}
+        events.publish_on_commit(session, [to_user(store.manager_id)], "store_message.new", new)
+    return message
+
+
+async def list_own_store_messages(
+    session: AsyncSession, *, user_id: int, page: PageRequest
+) -> Page[StoreMessageItem]:
+    where = StoreMessage.user_id == user_id
+    return await _page_store_messages(session, where, page)
+
+
+async def list_store_messages_for_manager(
+    session: AsyncSession, *, manager: User, page: PageRequest
+) -> Page[StoreMessageItem]:
+    require_manager(manager)
+    where = StoreMessage.store_id.in_(managed_store_ids(manager.id))
+    return await _page_store_messages(session, where, page)
+
+
+async def _page_store_messages(
+    session: AsyncSession, where: ColumnElement[bool], page: PageRequest
+) -> Page[StoreMessageItem]:
+    total = await session.scalar(select(func.count()).select_from(StoreMessage).where(where))
+    rows = await session.execute(
+        _store_message_query().where(where).order_by(StoreMessage.id.desc())
+        .offset(page.offset).limit(page.limit)
+    )  # fmt: skip
+    items = [StoreMessageItem(m, name, family, title) for m, name, family, title in rows]
+    return Page(items=items, total=int(total or 0), request=page)
+
+
+def require_manager(user: User) -> None:
+    if user.role != Role.store_manager:
+        raise errors.NotStoreManager
+
+
+async def access_store_message(
+    session: AsyncSession, *, manager: User, message_id: int
+) -> StoreMessageItem:
+    require_manager(manager)
+    row = (
+        await session.execute(
+            _store_message_query().where(
+                StoreMessage.id == message_id,
+                StoreMessage.store_id.in_(managed_store_ids(manager.id)),
+            )
+        )
+    ).first()
+    if row is None:
+        raise errors.StoreMessageNotFound
+    message, name, family, title = row
+    return StoreMessageItem(message, name, family, title)
+
+
+async def read_store_message(
+    session: AsyncSession, *, manager: User, message_id: int
+) -> StoreMessageItem:
+    item = await access_store_message(session, manager=manager, message_id=message_id)
+    item.message.read = True
+    await session.flush()
+    return item
+
+
+async def answer_store_message(
+    session: AsyncSession, events: EventBus, *, manager: User, message_id: int,
+    answer: str | None, attachment: str | None,
+) -> StoreMessageItem:  # fmt: skip
+    clean, problems = check_text(answer, "Answer")
+    clean_attachment, bad = check_attachment(attachment, "Answer Attachment")
+    if problems + bad:
+        raise ValidationFailed(problems + bad)
+    item = await access_store_message(session, manager=manager, message_id=message_id)
+    message = item.message
+    message.answer = clean
+    message.answer_attachment = clean_attachment
+    message.answered_at = utcnow()
+    message.answered_by = manager.id
+    message.read = True
+    await session.flush()
+    answered = {"id": message.id, "store": message.store_id, "answer": clean}
+    events.publish_on_commit(session, [to_user(message.user_id)], "store_message.answer", answered)
+    return item
+
+
+# -- offers ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OfferItem:
+    offer: Offer
+    store_title: str
+    store_logo: str
+    customer_name: str | None
+    customer_family: str | None
+
+
+def _offer_item(row: Any) -> OfferItem:
+    offer, title, logo, name, family = row
+    return OfferItem(offer, title, logo, name, family)
+
+
+def _offer_query() -> Select[Offer, str, str, str | None, str | None]:
+    return (
+        select(Offer, Store.title, Store.logo, User.name, User.family)
+        .join(Store, Store.id == Offer.store_id)
+        .join(User, User.id == Offer.user_id)
+    )
+
+
+async def has_interacted(session: AsyncSession, *, user_id: int, store_id: int) -> bool:
+    """Viewed, liked, favourited, commented, chatted or messaged the store (one statement)."""
+    on_store = (TargetKind.store.value, store_id)
+    checks = [
+        exists().where(Mark.user_id == user_id, Mark.target == on_store[0],
+                       Mark.target_id == store_id),
+        exists().where(View.user_id == user_id, View.target == on_store[0],
+                       View.target_id == store_id),
+        exists().where(Comment.user_id == user_id, Comment.target == on_store[0],
+                       Comment.target_id == store_id),
+        exists().where(Chat.customer_id == user_id, Chat.store_id == store_id),
+        exists().where(StoreMessage.user_id == user_id, StoreMessage.store_id == store_id),
+    ]  # fmt: skip
+    return bool(await session.scalar(select(or_(*checks))))
+
+
+async def send_offer(
+    session: AsyncSession, events: EventBus, *, sender: User, customer_id: int,
+    text: str | None, store_id: int | None = None,
+) -> Offer:  # fmt: skip
+    clean, problems = check_text(text, "Text")
+    if problems:
+        raise ValidationFailed(problems)
+    if sender.role not in (Role.seller, Role.store_manager):
+        raise errors.NotSeller
+    stores = staff_store_ids(sender.id).subquery()
+    query = select(stores.c[0])
+    if store_id is not None:
+        query = query.where(stores.c[0] == store_id)
+    chosen = await session.scalar(query.order_by(stores.c[0]).limit(1))
+    if chosen is None:
+        raise errors.NotSeller
+    if not await has_interacted(session, user_id=customer_id, store_id=chosen):
+        raise errors.NotYourCustomer
+    offer = Offer(user_id=customer_id, store_id=chosen, sender_id=sender.id, text=clean,
+                  created_at=utcnow())  # fmt: skip
+    session.add(offer)
+    await session.flush()
+    events.publish_on_commit(session, [to_user(customer_id)], "offer.new",
+                             {"id": offer.id, "store": chosen, "text": clean})  # fmt: skip
+    return offer
+
+
+async def list_offers(session: AsyncSession, *, user_id: int, page: PageRequest) -> Page[OfferItem]:
+    return await _page_offers(session, Offer.user_id == user_id, page)
+
+
+async def list_store_offers(
+    session: AsyncSession, *, manager: User, page: PageRequest
+) -> Page[OfferItem]:
+    require_manager(manager)
+    return await _page_offers(session, Offer.store_id.in_(managed_store_ids(manager.id)), page)
+
+
+async def _page_offers(
+    session: AsyncSession, where: ColumnElement[bool], page: PageRequest
+) -> Page[OfferItem]:
+    total = await session.scalar(select(func.count()).select_from(Offer).where(where))
+    rows = await session.execute(
+        _offer_query().where(where).order_by(Offer.id.desc()).offset(page.offset).limit(page.limit)
+    )
+    return Page(items=[_offer_item(r) for r in rows], total=int(total or 0), request=page)
+
+
+async def read_offer(session: AsyncSession, *, user_id: int, offer_id: int) -> OfferItem:
+    row = (
+        await session.execute(_offer_query().where(Offer.id == offer_id, Offer.user_id == user_id))
+    ).first()
+    if row is None:
+        raise errors.OfferNotFound
+    item = _offer_item(row)
+    item.offer.read = True
+    await session.flush()
+    return item
+
+
+# -- broadcasts ------------------------------------------------------------------------------
+
+
+def broadcast_visible_to(role: int) -> ColumnElement[bool]:
+    return and_(Broadcast.show.is_(True), or_(Broadcast.role.is_(None), Broadcast.role == role))
+
+
+async def list_broadcasts(
+    session: AsyncSession, *, role: int, page: PageRequest
+) -> Page[Broadcast]:
+    from hojre.core.pagination import fetch_page
+
+    query = select(Broadcast).where(broadcast_visible_to(role)).order_by(Broadcast.id.desc())
+    return await fetch_page(session, query, page)
+
+
+async def get_broadcast(session: AsyncSession, *, role: int, broadcast_id: int) -> Broadcast:
+    found = await session.scalar(
+        select(Broadcast).where(Broadcast.id == broadcast_id, broadcast_visible_to(role))
+    )
+    if found is None:
+        raise errors.BroadcastNotFound
+    return found
+
+
+async def create_broadcast(
+    session: AsyncSession, events: EventBus, *, title: str, text: str, role: int | None,
+    author_id: int | None = None, day: date | None = None,
+) -> Broadcast:  # fmt: skip
+    clean_title, problems = check_text(title, "Title", limit=TITLE_MAX)
+    clean_text, more = check_text(text, "Text", limit=10_000)
+    if role is not None and role not in {int(r) for r in Role}:
+        more.append("Role is invalid.")
+    if problems + more:
+        raise ValidationFailed(problems + more)
+    broadcast = Broadcast(title=clean_title, text=clean_text, role=role, user_id=author_id,
+                          day=day or utcnow().date(), show=True)  # fmt: skip
+    session.add(broadcast)
+    await session.flush()
+    events.publish_on_commit(session, [to_role(role)], "broadcast.new",
+                             {"id": broadcast.id, "title": clean_title, "role": role})  # fmt: skip
+    return broadcast

@@ -1,0 +1,351 @@
+"""v1 messaging (API.md §4): chats, store messages, offers, broadcasts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+from hojre.core.clock import to_unix
+from hojre.core.pagination import MAX_PER_PAGE, Page, PageRequest
+from hojre.core.text import parse_int
+from hojre.messaging import service
+from hojre.messaging.models import Broadcast
+from hojre.messaging.service import ChatItem, MessageItem, OfferItem, StoreMessageItem
+from hojre.web_v1.endpoint import Call, V1Params, V1Router, param
+from hojre.web_v1.envelopes import listing, ok, page_request
+
+router = V1Router("messaging")
+T = TypeVar("T")
+DEFAULT_AVATAR = "img/defaults/avatars/51.png"
+
+
+def full_name(name: str | None, family: str | None) -> str:
+    return " ".join(p for p in (name, family) if p)
+
+
+def id_param(raw: str | None) -> int:
+    """An id from the wire; anything unusable is an id that cannot exist."""
+    value = parse_int(raw)
+    return value if value is not None and 0 < value < 2**31 else -1
+
+
+def store_side(
+    message: str, page: Page[T], render: Callable[[T], dict[str, Any]]
+) -> dict[str, Any]:
+    """The store-manager envelope of the original service (``totalCount`` is a string there)."""
+    return {
+        "status": "success",
+        "message": message,
+        "totalCount": str(page.total),
+        "totalPages": page.page_count,
+        "page": page.request.page,
+        "perPage": page.request.per_page,
+        "data": [render(item) for item in page.items],
+    }
+
+
+def store_side_page(raw: dict[str, str] | Any) -> PageRequest:
+    """Store-side lists are paged with ``page`` and ``pageSize``."""
+    page = parse_int(raw.get("page"))
+    size = parse_int(raw.get("pageSize"))
+    size = MAX_PER_PAGE if size is None or size < 1 else min(size, MAX_PER_PAGE)
+    return PageRequest(page=page if page and page > 0 else 1, per_page=size)
+
+
+# -- chats -----------------------------------------------------------------------------------
+
+
+class Paged(V1Params):
+    paged: ClassVar[bool] = True
+
+
+class ChatIdParams(V1Params):
+    paged: ClassVar[bool] = True
+    id: str | None = param("The chat's id.", required=True, type="integer")
+
+
+def render_chat(item: ChatItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "user": item.customer_id,
+        "seller": full_name(item.seller_name, item.seller_family),
+        "startDate": to_unix(item.created_at),
+        "status": item.status,
+        "store": item.store_title,
+        "storeId": item.store_id,
+        "sellerAvatar": item.seller_avatar or DEFAULT_AVATAR,
+        "unread": item.unread,
+    }
+
+
+def render_message(item: MessageItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "sender": full_name(item.sender_name, item.sender_family),
+        "text": item.text,
+        "sentDate": to_unix(item.created_at),
+        "status": item.status,
+        "chat": item.chat_id,
+        "senderId": item.sender_id,
+        "senderAvatar": item.sender_avatar or DEFAULT_AVATAR,
+    }
+
+
+@router.get("/chats", Paged, auth=True, summary="The caller's chats, newest first")
+async def chats(call: Call[Paged]) -> dict[str, Any]:
+    page = await service.list_chats(call.session, user_id=call.me.id, page=page_request(call.raw))
+    return listing(call.request.url, page, render_chat)
+
+
+@router.get("/main-chats", ChatIdParams, auth=True, write=True,
+            summary="A chat's messages, newest first; marks the other side's as seen")  # fmt: skip
+async def main_chats(call: Call[ChatIdParams]) -> dict[str, Any]:
+    page = await service.list_messages(
+        call.session, call.hub.events, user_id=call.me.id, chat_id=id_param(call.params.id),
+        page=page_request(call.raw),
+    )  # fmt: skip
+    return listing(call.request.url, page, render_message)
+
+
+class StartChatParams(V1Params):
+    store: str | None = param("The store's id.", required=True, type="integer")
+    seller: str | None = param("One of the store's active sellers (optional).", type="integer")
+
+
+@router.post("/user/start-chat", StartChatParams, auth=True, summary="Start a chat with a store")
+async def start_chat(call: Call[StartChatParams]) -> dict[str, Any]:
+    seller = call.params.seller
+    chat = await service.start_chat(
+        call.session, call.hub.events, user_id=call.me.id, store_id=id_param(call.params.store),
+        seller_id=id_param(seller) if seller else None,
+    )  # fmt: skip
+    return ok("Chat Started", {"id": chat.id})
+
+
+class SendChatMessageParams(V1Params):
+    id: str | None = param("The chat's id.", required=True, type="integer")
+    text: str | None = param("Plain text, at most 2000 characters.", required=True)
+
+
+@router.post("/user/send-chat-message", SendChatMessageParams, auth=True,
+             summary="Send a message in a chat")  # fmt: skip
+async def send_chat_message(call: Call[SendChatMessageParams]) -> dict[str, Any]:
+    message = await service.send_chat_message(
+        call.session, call.hub.events, user_id=call.me.id, chat_id=id_param(call.params.id),
+        text=call.params.text,
+    )  # fmt: skip
+    return ok("Message Sent", {"id": message.id})
+
+
+class ChatOnlyParams(V1Params):
+    id: str | None = param("The chat's id.", required=True, type="integer")
+
+
+@router.post("/user/finish-chat", ChatOnlyParams, auth=True, summary="Finish a chat")
+async def finish_chat(call: Call[ChatOnlyParams]) -> dict[str, Any]:
+    await service.finish_chat(
+        call.session, call.hub.events, user_id=call.me.id, chat_id=id_param(call.params.id)
+    )
+    return ok("Chat Finished")
+
+
+# -- store messages --------------------------------------------------------------------------
+
+
+def render_store_message(item: StoreMessageItem) -> dict[str, Any]:
+    m = item.message
+    return {
+        "id": m.id,
+        "user": m.user_id,
+        "title": m.title,
+        "text": m.text,
+        "attachment": m.attachment,
+        "sendDate": to_unix(m.created_at),
+        "read": int(m.read),
+        "store": m.store_id,
+        "answer": m.answer,
+        "answerDate": to_unix(m.answered_at),
+        "answerAttachment": m.answer_attachment,
+        "status": "answered" if m.answer is not None else "pending",
+        "senderName": full_name(item.sender_name, item.sender_family),
+        "storeName": item.store_title,
+    }
+
+
+class SubmitStoreMessageParams(V1Params):
+    store: str | None = param("The store's id.", required=True, type="integer")
+    title: str | None = param("At most 200 characters.", required=True)
+    text: str | None = param("At most 2000 characters.", required=True)
+    attachment: str | None = param("A relative path or an http(s) URL (optional).")
+
+
+@router.post("/user/submit-store-message", SubmitStoreMessageParams, auth=True,
+             summary="Send a message to a store")  # fmt: skip
+async def submit_store_message(call: Call[SubmitStoreMessageParams]) -> dict[str, Any]:
+    p = call.params
+    message = await service.submit_store_message(
+        call.session, call.hub.events, user_id=call.me.id, store_id=id_param(p.store),
+        title=p.title, text=p.text, attachment=p.attachment,
+    )  # fmt: skip
+    return ok("Message Sent", {"id": message.id})
+
+
+@router.get("/store-messages", Paged, auth=True, summary="The caller's messages to stores")
+async def store_messages(call: Call[Paged]) -> dict[str, Any]:
+    page = await service.list_own_store_messages(
+        call.session, user_id=call.me.id, page=page_request(call.raw)
+    )
+    return listing(call.request.url, page, render_store_message)
+
+
+class StoreSidePaged(V1Params):
+    page: str | None = param("1-based page (default 1).", type="integer")
+    pageSize: str | None = param("Page size (default and maximum 300).", type="integer")
+
+
+@router.post("/store-manager/store-messages", StoreSidePaged, auth=True,
+             summary="Messages to the caller's stores (store managers)")  # fmt: skip
+async def manager_store_messages(call: Call[StoreSidePaged]) -> dict[str, Any]:
+    page = await service.list_store_messages_for_manager(
+        call.session, manager=call.me, page=store_side_page(call.raw)
+    )
+    return store_side("store messages result", page, render_store_message)
+
+
+class MessageIdParams(V1Params):
+    id: str | None = param("The store message's id.", required=True, type="integer")
+
+
+@router.post("/store-manager/unique-store-message", MessageIdParams, auth=True,
+             summary="One message to the caller's store; marks it read")  # fmt: skip
+async def unique_store_message(call: Call[MessageIdParams]) -> dict[str, Any]:
+    item = await service.read_store_message(
+        call.session, manager=call.me, message_id=id_param(call.params.id)
+    )
+    return ok("store message result", render_store_message(item))
+
+
+class AnswerParams(V1Params):
+    id: str | None = param("The store message's id.", required=True, type="integer")
+    answer: str | None = param("The answer, at most 2000 characters.", required=True)
+    answerAttachment: str | None = param("A relative path or an http(s) URL (optional).")
+
+
+@router.post("/store-manager/answer-store-message", AnswerParams, auth=True,
+             summary="Answer a message to the caller's store")  # fmt: skip
+async def answer_store_message(call: Call[AnswerParams]) -> dict[str, Any]:
+    item = await service.answer_store_message(
+        call.session, call.hub.events, manager=call.me, message_id=id_param(call.params.id),
+        answer=call.params.answer, attachment=call.params.answerAttachment,
+    )  # fmt: skip
+    return ok("Answer Sent", render_store_message(item))
+
+
+# -- offers ----------------------------------------------------------------------------------
+
+
+def render_offer(item: OfferItem) -> dict[str, Any]:
+    o = item.offer
+    return {
+        "id": o.id,
+        "user": o.user_id,
+        "text": o.text,
+        "sentDate": to_unix(o.created_at),
+        "read": int(o.read),
+        "store": o.store_id,
+        "storeName": item.store_title,
+        "storeLogo": item.store_logo,
+    }
+
+
+def render_store_offer(item: OfferItem) -> dict[str, Any]:
+    o = item.offer
+    return {
+        "id": o.id,
+        "user": o.user_id,
+        "text": o.text,
+        "sentDate": to_unix(o.created_at),
+        "read": int(o.read),
+        "store": o.store_id,
+        "targetName": full_name(item.customer_name, item.customer_family),
+    }
+
+
+@router.get("/offers", Paged, auth=True, summary="Offers sent to the caller")
+async def offers(call: Call[Paged]) -> dict[str, Any]:
+    page = await service.list_offers(call.session, user_id=call.me.id, page=page_request(call.raw))
+    return listing(call.request.url, page, render_offer)
+
+
+class OfferIdParams(V1Params):
+    id: str | None = param("The offer's id.", required=True, type="integer")
+
+
+@router.post(
+    "/user/read-offer", OfferIdParams, auth=True, summary="Read one of the caller's offers"
+)
+async def read_offer(call: Call[OfferIdParams]) -> dict[str, Any]:
+    item = await service.read_offer(call.session, user_id=call.me.id,
+                                    offer_id=id_param(call.params.id))  # fmt: skip
+    return ok("Offer Read", render_offer(item))
+
+
+class SendOfferParams(V1Params):
+    user: str | None = param("The customer's id.", required=True, type="integer")
+    text: str | None = param("The offer, at most 2000 characters.", required=True)
+    store: str | None = param("Which of the caller's stores (default: the first).",
+                              type="integer")  # fmt: skip
+
+
+@router.post("/seller/send-offer", SendOfferParams, auth=True,
+             summary="Send an offer to a customer of the caller's store")  # fmt: skip
+async def send_offer(call: Call[SendOfferParams]) -> dict[str, Any]:
+    p = call.params
+    offer = await service.send_offer(
+        call.session, call.hub.events, sender=call.me, customer_id=id_param(p.user), text=p.text,
+        store_id=id_param(p.store) if p.store else None,
+    )  # fmt: skip
+    return ok("Offer Sent", {"id": offer.id})
+
+
+@router.post("/store-manager/offers", StoreSidePaged, auth=True,
+             summary="Offers sent from the caller's stores (store managers)")  # fmt: skip
+async def manager_offers(call: Call[StoreSidePaged]) -> dict[str, Any]:
+    page = await service.list_store_offers(
+        call.session, manager=call.me, page=store_side_page(call.raw)
+    )
+    return store_side("offers result", page, render_store_offer)
+
+
+# -- broadcasts ------------------------------------------------------------------------------
+
+
+def render_broadcast(b: Broadcast) -> dict[str, Any]:
+    return {
+        "id": b.id,
+        "title": b.title,
+        "text": b.text,
+        "user": b.user_id,
+        "role": b.role,
+        "date": b.day.isoformat(),
+        "show": "yes" if b.show else "no",
+    }
+
+
+@router.get("/broadcasts", Paged, auth=True, summary="Broadcasts for the caller's role")
+async def broadcasts(call: Call[Paged]) -> dict[str, Any]:
+    page = await service.list_broadcasts(call.session, role=call.me.role,
+                                         page=page_request(call.raw))  # fmt: skip
+    return listing(call.request.url, page, render_broadcast)
+
+
+class BroadcastIdParams(V1Params):
+    id: str | None = param("The broadcast's id (in the path).", type="integer")
+
+
+@router.get("/broadcasts/{id}", BroadcastIdParams, auth=True,
+            summary="One broadcast, bare (no envelope)")  # fmt: skip
+async def broadcast(call: Call[BroadcastIdParams]) -> dict[str, Any]:
+    found = await service.get_broadcast(call.session, role=call.me.role,
+                                        broadcast_id=id_param(call.params.id))  # fmt: skip
+    return render_broadcast(found)
