@@ -57,6 +57,18 @@ class Timestamps:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class Showcase:
+    """What bazaars, malls and stores show of themselves."""
+
+    title: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(250), unique=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("bazaar_categories.id"))
+    logo: Mapped[str] = mapped_column(String(255))
+    main_image: Mapped[str] = mapped_column(String(255))
+    location_image: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(10), default=Status.active)
+
+
 class BazaarCategory(Base):
     __tablename__ = "bazaar_categories"
 
@@ -65,47 +77,30 @@ class BazaarCategory(Base):
     image: Mapped[str] = mapped_column(String(255))
 
 
-class Bazaar(Counters, Place, Timestamps, Base):
+class Bazaar(Showcase, Counters, Place, Timestamps, Base):
     __tablename__ = "bazaars"
     __table_args__ = (Index("ix_bazaars_category_id", "category_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
-    slug: Mapped[str] = mapped_column(String(250), unique=True)
-    category_id: Mapped[int | None] = mapped_column(ForeignKey("bazaar_categories.id"))
     description: Mapped[str | None] = mapped_column(Text)
-    logo: Mapped[str] = mapped_column(String(255))
-    main_image: Mapped[str] = mapped_column(String(255))
-    location_image: Mapped[str] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(10), default=Status.active)
 
 
-class Mall(Counters, Place, Timestamps, Base):
+class Mall(Showcase, Counters, Place, Timestamps, Base):
     __tablename__ = "malls"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
-    slug: Mapped[str] = mapped_column(String(250), unique=True)
     bazaar_id: Mapped[int | None] = mapped_column(ForeignKey("bazaars.id"), index=True)
-    category_id: Mapped[int | None] = mapped_column(ForeignKey("bazaar_categories.id"))
     description: Mapped[str | None] = mapped_column(Text)
-    logo: Mapped[str] = mapped_column(String(255))
-    main_image: Mapped[str] = mapped_column(String(255))
-    location_image: Mapped[str] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(10), default=Status.active)
 
 
-class Store(Counters, Place, Timestamps, Base):
+class Store(Showcase, Counters, Place, Timestamps, Base):
     __tablename__ = "stores"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
-    slug: Mapped[str] = mapped_column(String(250), unique=True)
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
     bazaar_id: Mapped[int | None] = mapped_column(ForeignKey("bazaars.id"), index=True)
     mall_id: Mapped[int | None] = mapped_column(ForeignKey("malls.id"), index=True)
-    category_id: Mapped[int | None] = mapped_column(ForeignKey("bazaar_categories.id"))
     phone: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(255))
     website: Mapped[str | None] = mapped_column(String(255))
@@ -118,12 +113,8 @@ class Store(Counters, Place, Timestamps, Base):
     twitter: Mapped[str | None] = mapped_column(String(255))
     linkedin: Mapped[str | None] = mapped_column(String(255))
     about: Mapped[str | None] = mapped_column(Text)
-    logo: Mapped[str] = mapped_column(String(255))
-    main_image: Mapped[str] = mapped_column(String(255))
     certificate_image: Mapped[str] = mapped_column(String(255))
     store_front_image: Mapped[str] = mapped_column(String(255))
-    location_image: Mapped[str] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(10), default=Status.active)
 
 
 class StoreSeller(Base):
