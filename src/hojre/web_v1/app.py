@@ -17,13 +17,19 @@ from starlette.responses import Response
 from hojre import __version__
 from hojre.core.hub import Hub
 from hojre.core.settings import Settings, get_settings
-from hojre.web_v1 import accounts, geo, interactions
+from hojre.web_v1 import accounts, catalog, geo, interactions, messaging
 from hojre.web_v1.endpoint import SERVER_ERROR, V1Router, json_response
 from hojre.web_v1.openapi import ENVELOPE_SCHEMAS, SECURITY_SCHEMES
 
 log = logging.getLogger("hojre.web")
 
-ROUTERS: tuple[V1Router, ...] = (accounts.router, geo.router, interactions.router)
+ROUTERS: tuple[V1Router, ...] = (
+    accounts.router,
+    geo.router,
+    interactions.router,
+    catalog.router,
+    messaging.router,
+)
 PING = b'{"status":"success","message":"pong","data":""}'
 
 NOT_FOUND = {"name": "Not Found", "message": "Page not found.", "code": 0, "status": 404}

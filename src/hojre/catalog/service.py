@@ -1,0 +1,343 @@
+"""Reading the catalogue (lists and one target with its parts) and naming rows (slugs).
+
+Every read here is a fixed number of statements whatever the page size or the number of
+children, comments or media: no lazy loading, one query per part.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, fields
+from typing import Any, Final, TypeVar
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from hojre.accounts.models import User
+from hojre.catalog.models import (
+    Bazaar,
+    BazaarCategory,
+    Mall,
+    Media,
+    Product,
+    Status,
+    Store,
+    StoreSeller,
+)
+from hojre.core.errors import NotFound
+from hojre.core.pagination import MAX_PER_PAGE, Page, PageRequest, fetch_page
+from hojre.core.text import ascii_digits
+from hojre.interactions.registry import TargetKind
+from hojre.interactions.service import CommentItem, list_comments
+
+# A composite shows the latest comments only; the full list is the paged comment list.
+COMMENTS_SHOWN: Final = 20
+# Children (malls of a bazaar, stores of a mall, branches of a store) in a composite; the
+# complete list is the paged list with the matching filter (``/web/stores?mall=…``).
+CHILDREN_SHOWN: Final = MAX_PER_PAGE
+
+Listed = TypeVar("Listed", Bazaar, Mall, Store, Product)
+
+
+# -- slugs -----------------------------------------------------------------------------------
+
+SLUG_MAX: Final = 250  # the column's length
+_SLUG_BASE_MAX: Final = SLUG_MAX - 10  # room for "-<n>"
+# Arabic code points that Persian keyboards and old data use for Persian letters.
+_PERSIAN_LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک"})
+_TATWEEL = "\u0640"  # kashida: stretches a word, is not a letter of it
+_WORD = re.compile(r"[^\W_]+")  # letters and digits of any script
+
+
+def slugify(title: str, *extra: str) -> str:
+    """A URL slug of ``title`` and ``extra`` words (e.g. the city), Persian letters kept.
+
+    Unicode NFC; Arabic yeh/kaf become the Persian letters; Persian and Arabic-Indic digits
+    become ASCII; Latin letters are lowercased; vowel marks (harakat, the hamza above) and
+    tatweel are dropped, not treated as separators, since they sit inside their word. Every
+    other character (spaces, punctuation, the zero-width non-joiner) separates words, and
+    words are joined with ``-``. The ZWNJ separates because an invisible character in a URL
+    cannot be told apart when typed or shared: ``"طرح‌نما"`` → ``"طرح-نما"``. May return
+    ``""`` (a title of punctuation only).
+    """
+    text = unicodedata.normalize("NFC", " ".join((title, *extra)))
+    text = ascii_digits(text).translate(_PERSIAN_LETTERS).lower()
+    text = "".join(
+        ch for ch in text if ch != _TATWEEL and not unicodedata.category(ch).startswith("M")
+    )
+    return "-".join(_WORD.findall(text))
+
+
+Slugged = Bazaar | Mall | Store | Product
+_SLUG_TRIES: Final = 5
+
+
+def _free_suffix(base: str, taken: set[str]) -> int:
+    """1 (the bare base) if free, else one more than the highest ``base-<n>`` in use."""
+    if base not in taken:
+        return 1
+    pattern = re.compile(re.escape(base) + r"-([0-9]+)")
+    numbers = [int(m.group(1)) for s in taken if (m := pattern.fullmatch(s))]
+    return max([1, *numbers]) + 1
+
+
+async def unique_slug(session: AsyncSession, row: Slugged, title: str, *extra: str) -> str:
+    """Give ``row`` the slug of ``title`` (and ``extra``), adding -2, -3… on collision.
+
+    Adds and flushes ``row``. The unique constraint is the arbiter: the first candidate comes
+    from the slugs in use, and if a parallel writer takes it first the insert (in a
+    savepoint) fails and the next number is tried.
+    """
+    model = type(row)
+    base = slugify(title, *extra)[:_SLUG_BASE_MAX].strip("-") or model.__tablename__.rstrip("s")
+    # Slugs hold letters, digits and "-" only, so the base needs no LIKE escaping.
+    taken = set(
+        (
+            await session.scalars(
+                select(model.slug).where(or_(model.slug == base, model.slug.like(f"{base}-%")))
+            )
+        ).all()
+    )
+    number = _free_suffix(base, taken)
+    for attempt in range(_SLUG_TRIES):
+        row.slug = base if number == 1 else f"{base}-{number}"
+        try:
+            async with session.begin_nested():
+                session.add(row)
+                await session.flush()
+        except IntegrityError as exc:
+            if "slug" not in str(exc.orig) or attempt == _SLUG_TRIES - 1:
+                raise
+            number += 1
+        else:
+            return row.slug
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# -- lists -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogFilter:
+    """List filters (API.md §2, designed there). None: not filtered."""
+
+    category: int | None = None
+    state: int | None = None
+    city: int | None = None
+    hood: int | None = None
+    bazaar: int | None = None
+    mall: int | None = None
+    store: int | None = None
+
+
+# Which filter reads which column, per listed model.
+_FILTERS: dict[type[Any], dict[str, InstrumentedAttribute[Any]]] = {
+    Bazaar: {
+        "category": Bazaar.category_id,
+        "state": Bazaar.state_id,
+        "city": Bazaar.city_id,
+        "hood": Bazaar.hood_id,
+    },
+    Mall: {
+        "category": Mall.category_id,
+        "state": Mall.state_id,
+        "city": Mall.city_id,
+        "hood": Mall.hood_id,
+        "bazaar": Mall.bazaar_id,
+    },
+    Store: {
+        "category": Store.category_id,
+        "state": Store.state_id,
+        "city": Store.city_id,
+        "hood": Store.hood_id,
+        "bazaar": Store.bazaar_id,
+        "mall": Store.mall_id,
+    },
+    Product: {"store": Product.store_id},
+}
+
+
+async def list_active(
+    session: AsyncSession, model: type[Listed], page: PageRequest, where: CatalogFilter
+) -> Page[Listed]:
+    """Active rows of ``model`` in id order, oldest first: the primary key's index (or the
+    filter's), as the original's search listed them, and new rows land on the last page, so
+    paging through a list is not shifted by rows added meanwhile.
+
+    Two statements (count and page), one when the page is past the end. A filter the model
+    does not have is a programming error.
+    """
+    columns = _FILTERS[model]
+    conditions: list[ColumnElement[bool]] = [model.status == Status.active]
+    for field in fields(where):
+        name, value = field.name, getattr(where, field.name)
+        if value is None:
+            continue
+        if name not in columns:
+            raise TypeError(f"{model.__name__} has no {name} filter")
+        conditions.append(columns[name] == value)
+    query = select(model).where(*conditions).order_by(model.id)
+    return await fetch_page(session, query, page)
+
+
+async def list_categories(session: AsyncSession, page: PageRequest) -> Page[BazaarCategory]:
+    """Bazaar categories by title (as the original listed them); a handful of rows."""
+    query = select(BazaarCategory).order_by(BazaarCategory.title, BazaarCategory.id)
+    return await fetch_page(session, query, page)
+
+
+# -- one target with its parts ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SellerItem:
+    """A store's seller with the user's name and avatar."""
+
+    id: int
+    user_id: int
+    store_id: int
+    status: str
+    name: str | None
+    family: str | None
+    avatar: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BazaarDetail:
+    bazaar: Bazaar
+    media: list[Media]
+    comments: list[CommentItem]
+    malls: list[Mall]
+    stores: list[Store]
+
+
+@dataclass(frozen=True, slots=True)
+class MallDetail:
+    mall: Mall
+    media: list[Media]
+    comments: list[CommentItem]
+    stores: list[Store]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreDetail:
+    store: Store
+    media: list[Media]
+    comments: list[CommentItem]
+    sellers: list[SellerItem]
+    branches: list[Store]  # stores whose parent is this one
+
+
+@dataclass(frozen=True, slots=True)
+class ProductDetail:
+    product: Product
+    media: list[Media]
+    comments: list[CommentItem]
+
+
+async def _get_active(session: AsyncSession, model: type[Listed], target_id: int) -> Listed:
+    row = await session.scalar(
+        select(model).where(model.id == target_id, model.status == Status.active)
+    )
+    if row is None:
+        raise NotFound
+    return row
+
+
+async def _media(session: AsyncSession, target: TargetKind, target_id: int) -> list[Media]:
+    query = (
+        select(Media)
+        .where(
+            Media.target == target,
+            Media.target_id == target_id,
+            Media.status == Status.active,
+        )
+        .order_by(Media.order, Media.id)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def _comments(session: AsyncSession, target: TargetKind, target_id: int) -> list[CommentItem]:
+    """The latest visible comments, newest first (two statements: the shared comment list)."""
+    page = await list_comments(
+        session, target=target, target_id=target_id, page=PageRequest(1, COMMENTS_SHOWN)
+    )
+    return page.items
+
+
+async def _children(
+    session: AsyncSession, model: type[Listed], condition: ColumnElement[bool]
+) -> list[Listed]:
+    query = (
+        select(model)
+        .where(condition, model.status == Status.active)
+        .order_by(model.id)
+        .limit(CHILDREN_SHOWN)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def _sellers(session: AsyncSession, store_id: int) -> list[SellerItem]:
+    query = (
+        select(
+            StoreSeller.id,
+            StoreSeller.user_id,
+            StoreSeller.store_id,
+            StoreSeller.status,
+            User.name,
+            User.family,
+            User.avatar,
+        )
+        .join(User, User.id == StoreSeller.user_id)
+        .where(StoreSeller.store_id == store_id, StoreSeller.status == Status.active)
+        .order_by(StoreSeller.id)
+    )
+    return [SellerItem(*row) for row in (await session.execute(query)).all()]
+
+
+async def get_bazaar_detail(session: AsyncSession, bazaar_id: int) -> BazaarDetail:
+    """An active bazaar with media, latest comments, malls and stores: six statements."""
+    bazaar = await _get_active(session, Bazaar, bazaar_id)
+    return BazaarDetail(
+        bazaar=bazaar,
+        media=await _media(session, TargetKind.bazaar, bazaar.id),
+        comments=await _comments(session, TargetKind.bazaar, bazaar.id),
+        malls=await _children(session, Mall, Mall.bazaar_id == bazaar.id),
+        stores=await _children(session, Store, Store.bazaar_id == bazaar.id),
+    )
+
+
+async def get_mall_detail(session: AsyncSession, mall_id: int) -> MallDetail:
+    """An active mall with media, latest comments and stores: five statements."""
+    mall = await _get_active(session, Mall, mall_id)
+    return MallDetail(
+        mall=mall,
+        media=await _media(session, TargetKind.mall, mall.id),
+        comments=await _comments(session, TargetKind.mall, mall.id),
+        stores=await _children(session, Store, Store.mall_id == mall.id),
+    )
+
+
+async def get_store_detail(session: AsyncSession, store_id: int) -> StoreDetail:
+    """An active store with media, latest comments, active sellers, branches: six statements."""
+    store = await _get_active(session, Store, store_id)
+    return StoreDetail(
+        store=store,
+        media=await _media(session, TargetKind.store, store.id),
+        comments=await _comments(session, TargetKind.store, store.id),
+        sellers=await _sellers(session, store.id),
+        branches=await _children(session, Store, Store.parent_id == store.id),
+    )
+
+
+async def get_product_detail(session: AsyncSession, product_id: int) -> ProductDetail:
+    """An active product with media and latest comments: four statements."""
+    product = await _get_active(session, Product, product_id)
+    return ProductDetail(
+        product=product,
+        media=await _media(session, TargetKind.product, product.id),
+        comments=await _comments(session, TargetKind.product, product.id),
+    )
