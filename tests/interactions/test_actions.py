@@ -134,3 +134,17 @@ async def test_inactive_target_is_not_found(api: Api, world: World) -> None:
     assert await api.post(
         "/user/add-like", **world.auth, target="store", id=str(world.ids[TargetKind.store])
     ) == err("Target Not Found")
+
+
+@pytest.mark.parametrize("bad", ["99999999999", "2147483648", "۹۹۹۹۹۹۹۹۹۹۹۹"])
+async def test_ids_beyond_32_bits_are_not_found(api: Api, world: World, bad: str) -> None:
+    """PostgreSQL refuses such a parameter for an INTEGER column; it must not become a 500."""
+    assert await api.post("/user/add-like", **world.auth, target="store", id=bad) == err(
+        "Target Not Found"
+    )
+    assert await api.post("/user/delete-like", **world.auth, target="store", id=bad) == err(
+        "Not Liked"
+    )
+    body = await api.post("/user/is-true", **world.auth, target="store", id=bad, type="like")
+    assert body == err("Not Liked")
+    assert (await api.get("/store-user-comments", id=bad))["items"] == []

@@ -16,31 +16,19 @@ from hojre.catalog.models import Bazaar, BazaarCategory, Mall, Media, Product, S
 from hojre.catalog.service import CatalogFilter, SellerItem
 from hojre.core.clock import to_unix
 from hojre.core.errors import NotFound
-from hojre.core.text import parse_int
 from hojre.interactions.registry import TargetKind
 from hojre.web_v1.endpoint import Call, Handler, NoParams, V1Params, V1Router, param
 from hojre.web_v1.envelopes import listing, page_request
 from hojre.web_v1.interactions import DEFAULT_AVATAR, WIRE_TARGET, render_comment
+from hojre.web_v1.params import NO_ID, wire_filter, wire_id
 
 router = V1Router("catalogue")
-
-# Ids are 32-bit INTEGER columns: PostgreSQL refuses a bigger bound parameter (a 500), so an
-# out-of-range id is answered as what it is, an id that cannot exist.
-_ID_MAX = 2**31 - 1
-
-
-def _filter(value: str | None) -> int | None:
-    """A filter that is present but not a usable id matches nothing (id -1), as Yii's would."""
-    if value is None or value == "":
-        return None
-    parsed = parse_int(value)
-    return parsed if parsed is not None and 0 < parsed <= _ID_MAX else -1
 
 
 def _path_id(call: Call[Any]) -> int:
     """The ``<id>`` of a composite path; anything but an existing id is "Not Found"."""
-    parsed = parse_int(str(call.request.path_params.get("id", "")))
-    if parsed is None or not 0 < parsed <= _ID_MAX:
+    parsed = wire_id(str(call.request.path_params.get("id", "")))
+    if parsed == NO_ID:
         raise NotFound
     return parsed
 
@@ -328,13 +316,13 @@ def _filters(raw: V1Params) -> CatalogFilter:
         return value
 
     return CatalogFilter(
-        category=_filter(get("category") or get("bazzarCategory")),
-        state=_filter(get("state")),
-        city=_filter(get("city")),
-        hood=_filter(get("hood")),
-        bazaar=_filter(get("bazzar")),
-        mall=_filter(get("mall")),
-        store=_filter(get("store")),
+        category=wire_filter(get("category") or get("bazzarCategory")),
+        state=wire_filter(get("state")),
+        city=wire_filter(get("city")),
+        hood=wire_filter(get("hood")),
+        bazaar=wire_filter(get("bazzar")),
+        mall=wire_filter(get("mall")),
+        store=wire_filter(get("store")),
     )
 
 

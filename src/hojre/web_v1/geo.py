@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from hojre.core.text import parse_int
 from hojre.geo import service
 from hojre.geo.models import City, Country, Hood, State
 from hojre.web_v1.endpoint import Call, V1Params, V1Router, param
 from hojre.web_v1.envelopes import listing, page_request
+from hojre.web_v1.params import wire_filter
 
 router = V1Router("geography")
 
@@ -27,20 +27,6 @@ class CityFilter(Paged):
 
 class HoodFilter(Paged):
     city: str | None = param("Only this city's neighbourhoods.", type="integer")
-
-
-# Ids are 32-bit INTEGER columns. PostgreSQL refuses to compare them with a bigger bound
-# parameter (asyncpg raises "value out of int32 range", a 500), so such a filter is answered
-# as what it is: an id that cannot exist.
-_ID_MIN, _ID_MAX = -(2**31), 2**31 - 1
-
-
-def _filter(value: str | None) -> int | None:
-    """A filter that is present but not a usable id matches nothing (id -1), as Yii's would."""
-    if value is None or value == "":
-        return None
-    parsed = parse_int(value)
-    return parsed if parsed is not None and _ID_MIN <= parsed <= _ID_MAX else -1
 
 
 def render_country(country: Country) -> dict[str, Any]:
@@ -75,7 +61,7 @@ async def countries(call: Call[Paged]) -> dict[str, Any]:
 @router.get("/states", StateFilter, cacheable=True, summary="Provinces of Iran")
 async def states(call: Call[StateFilter]) -> dict[str, Any]:
     page = await service.list_states(
-        call.session, page_request(call.raw), country=_filter(call.params.country)
+        call.session, page_request(call.raw), country=wire_filter(call.params.country)
     )
     return listing(call.request.url, page, render_state)
 
@@ -83,7 +69,7 @@ async def states(call: Call[StateFilter]) -> dict[str, Any]:
 @router.get("/cities", CityFilter, cacheable=True, summary="Cities, optionally of one province")
 async def cities(call: Call[CityFilter]) -> dict[str, Any]:
     page = await service.list_cities(
-        call.session, page_request(call.raw), state=_filter(call.params.state)
+        call.session, page_request(call.raw), state=wire_filter(call.params.state)
     )
     return listing(call.request.url, page, render_city)
 
@@ -91,6 +77,6 @@ async def cities(call: Call[CityFilter]) -> dict[str, Any]:
 @router.get("/hoods", HoodFilter, cacheable=True, summary="Neighbourhoods, optionally of one city")
 async def hoods(call: Call[HoodFilter]) -> dict[str, Any]:
     page = await service.list_hoods(
-        call.session, page_request(call.raw), city=_filter(call.params.city)
+        call.session, page_request(call.raw), city=wire_filter(call.params.city)
     )
     return listing(call.request.url, page, render_hood)

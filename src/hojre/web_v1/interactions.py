@@ -11,7 +11,6 @@ from typing import Any
 
 from hojre.core.clock import to_unix
 from hojre.core.errors import HojreError
-from hojre.core.text import parse_int
 from hojre.interactions import service
 from hojre.interactions.errors import InvalidKind, InvalidTarget, TargetNotFound
 from hojre.interactions.registry import (
@@ -23,6 +22,7 @@ from hojre.interactions.registry import (
 from hojre.interactions.service import ActivityItem, CommentItem
 from hojre.web_v1.endpoint import Call, Handler, V1Params, V1Router, param
 from hojre.web_v1.envelopes import listing, ok, page_request
+from hojre.web_v1.params import NO_ID, wire_id
 
 router = V1Router("interactions")
 
@@ -84,8 +84,8 @@ def parse_target(raw: str | None, *, allow_user: bool = False) -> TargetKind:
 
 
 def parse_target_id(raw: str | None) -> int:
-    value = parse_int(raw)
-    if value is None or value < 1:
+    value = wire_id(raw)
+    if value == NO_ID:
         raise TargetNotFound
     return value
 
@@ -149,7 +149,7 @@ def comment_list(target: TargetKind) -> Handler:
         page = page_request(call.raw)
         if call.params.id:
             result = await service.list_comments(
-                call.session, target=target, page=page, target_id=parse_int(call.params.id) or -1
+                call.session, target=target, page=page, target_id=wire_id(call.params.id)
             )
         else:
             me = await call.login()
@@ -249,7 +249,7 @@ def delete_action(kind: InteractionKind) -> Handler:
 
     async def handler(call: Call[TargetParams]) -> dict[str, Any]:
         target = parse_target(call.params.target)
-        target_id = parse_int(call.params.id) or -1
+        target_id = wire_id(call.params.id)
         if not await service.remove_mark(
             call.session, user_id=call.me.id, target=target, target_id=target_id, kind=kind
         ):
@@ -279,7 +279,7 @@ class DeleteCommentParams(V1Params):
              summary="Delete one of the caller's comments")  # fmt: skip
 async def delete_comment(call: Call[DeleteCommentParams]) -> dict[str, Any]:
     await service.delete_comment(
-        call.session, user_id=call.me.id, comment_id=parse_int(call.params.id) or -1
+        call.session, user_id=call.me.id, comment_id=wire_id(call.params.id)
     )
     return ok("Comment Deleted")
 
@@ -302,7 +302,7 @@ async def is_true(call: Call[IsTrueParams]) -> dict[str, Any]:
     yes, no = IS_TRUE[kind]
     found = await service.has_interaction(
         call.session, user_id=call.me.id, target=target,
-        target_id=parse_int(call.params.id) or -1, kind=kind,
+        target_id=wire_id(call.params.id), kind=kind,
     )  # fmt: skip
     if not found:
         raise HojreError(no)

@@ -13,6 +13,7 @@ from hojre.messaging.models import Broadcast
 from hojre.messaging.service import ChatItem, MessageItem, OfferItem, StoreMessageItem
 from hojre.web_v1.endpoint import Call, V1Params, V1Router, param
 from hojre.web_v1.envelopes import listing, ok, page_request
+from hojre.web_v1.params import wire_id
 
 router = V1Router("messaging")
 T = TypeVar("T")
@@ -23,10 +24,7 @@ def full_name(name: str | None, family: str | None) -> str:
     return " ".join(p for p in (name, family) if p)
 
 
-def id_param(raw: str | None) -> int:
-    """An id from the wire; anything unusable is an id that cannot exist."""
-    value = parse_int(raw)
-    return value if value is not None and 0 < value < 2**31 else -1
+id_param = wire_id
 
 
 def store_side(

@@ -10,12 +10,30 @@ import orjson
 from starlette.requests import Request
 
 from hojre.core.errors import HojreError
+from hojre.core.text import parse_int
 
 _MODEL_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\[([A-Za-z_][A-Za-z0-9_-]*)\]")
 
 
 class BadRequestBody(HojreError):
     message = "Cant Validate Data"
+
+
+# Ids are 32-bit INTEGER columns: PostgreSQL refuses a bigger bound parameter (a 500), so an id
+# that is not a number, or does not fit, is answered as what it is: an id that cannot exist.
+NO_ID = -1
+_ID_MAX = 2**31 - 1
+
+
+def wire_id(raw: str | None) -> int:
+    """An id from the wire (Persian digits allowed), or :data:`NO_ID`."""
+    value = parse_int(raw)
+    return value if value is not None and 0 < value <= _ID_MAX else NO_ID
+
+
+def wire_filter(raw: str | None) -> int | None:
+    """A list filter: ``None`` when absent, else :func:`wire_id` (a bad one matches nothing)."""
+    return None if raw is None or raw == "" else wire_id(raw)
 
 
 def plain_name(key: str) -> str:
