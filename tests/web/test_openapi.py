@@ -46,7 +46,7 @@ def operation(schema: dict[str, Any], method: str, path: str) -> dict[str, Any]:
 
 
 def query_params(op: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    params = op.get("parameters", [])
+    params = [p for p in op.get("parameters", []) if p["in"] != "path"]
     assert all(p["in"] == "query" for p in params)
     return {p["name"]: p for p in params}
 
@@ -230,3 +230,13 @@ async def test_docs_page(app: FastAPI) -> None:
         assert "swagger" in response.text.lower()
         # ReDoc is switched off.
         assert (await client.get("/redoc")).status_code == 404
+
+
+def test_path_ids_are_declared_as_path_parameters(schema: dict[str, Any]) -> None:
+    for path in ("/web/stores/{id}", "/web/broadcasts/{id}"):
+        params = operation(schema, "get", path)["parameters"]
+        assert params[0] == {
+            "name": "id", "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1},
+        }  # fmt: skip
+        assert [p["name"] for p in params].count("id") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -95,8 +96,9 @@ def _required(endpoint: Endpoint) -> list[str]:
 
 
 def describe(endpoint: Endpoint) -> dict[str, Any]:
-    schemas = _param_schemas(endpoint)
-    required = _required(endpoint)
+    in_path = re.findall(r"{([A-Za-z_]+)}", endpoint.path)
+    schemas = {k: v for k, v in _param_schemas(endpoint).items() if k not in in_path}
+    required = [name for name in _required(endpoint) if name not in in_path]
     extra: dict[str, Any] = {
         "responses": {
             "200": {
@@ -123,12 +125,19 @@ def describe(endpoint: Endpoint) -> dict[str, Any]:
     }
     if endpoint.auth:
         extra["security"] = [{"token": []}, {"bearer": []}]
+    path_params = [
+        {"name": name, "in": "path", "required": True,
+         "schema": {"type": "integer", "minimum": 1}}
+        for name in in_path
+    ]  # fmt: skip
     if endpoint.method == "GET":
-        extra["parameters"] = [
+        extra["parameters"] = path_params + [
             {"name": name, "in": "query", "required": name in required, "schema": schema}
             for name, schema in schemas.items()
         ]
     else:
+        if path_params:
+            extra["parameters"] = path_params
         body_schema: dict[str, Any] = {"type": "object", "properties": schemas}
         if required:
             body_schema["required"] = required
