@@ -232,7 +232,7 @@ async def test_docs_page(app: FastAPI) -> None:
         assert (await client.get("/redoc")).status_code == 404
 
 
-def test_path_ids_are_declared_as_path_parameters(schema: dict[str, Any]) -> None:
+async def test_path_ids_are_declared_as_path_parameters(schema: dict[str, Any]) -> None:
     for path in ("/web/stores/{id}", "/web/broadcasts/{id}"):
         params = operation(schema, "get", path)["parameters"]
         assert params[0] == {
