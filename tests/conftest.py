@@ -22,7 +22,7 @@ os.environ.setdefault("HOJRE_ARGON2_PARALLELISM", "1")
 
 import httpx
 import pytest
-from sqlalchemy import event, make_url, text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from hojre.core.hub import Hub
@@ -238,25 +238,3 @@ async def api(client: httpx.AsyncClient, hub: Hub) -> Api:
 def redis_url() -> Iterator[str]:
     yield require_service(REDIS_URL, "Redis")
 
-
-class StatementCounter:
-    """Counts the SQL statements the engine runs (BEGIN/COMMIT excluded)."""
-
-    def __init__(self, hub: Hub) -> None:
-        self.engine = hub.db.engine.sync_engine
-        self.statements: list[str] = []
-
-    def _on_execute(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.strip().upper() not in ("BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"):
-            self.statements.append(statement)
-
-    def __enter__(self) -> StatementCounter:
-        event.listen(self.engine, "before_cursor_execute", self._on_execute)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._on_execute)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)

@@ -9,7 +9,8 @@ import pytest
 from hojre.core.hub import Hub
 from hojre.interactions.registry import CATALOG_TARGETS, MARK_KINDS, InteractionKind, TargetKind
 from hojre.web_v1.interactions import LIST_SUFFIX, WIRE_TARGET
-from tests.conftest import Api, StatementCounter
+from tests.conftest import Api
+from tests.factories import count_statements
 from tests.interactions.conftest import World, make_targets
 
 pytestmark = pytest.mark.anyio
@@ -62,10 +63,10 @@ async def test_activity_list_runs_constant_statements(
     path = f"/store-user-{LIST_SUFFIX[kind]}"
     counts = []
     for per_page in (1, 12):
-        with StatementCounter(api.hub) as counter:
+        with count_statements(api.hub) as sql:
             body = await api.get(path, **world.auth, per__page=per_page)
         assert len(body["items"]) == per_page
-        counts.append(counter.count)
+        counts.append(len(sql))
     assert counts == [3, 3]
 
 
@@ -109,9 +110,9 @@ async def test_comment_list_joins_authors_without_n_plus_one(api: Api, world: Wo
         await api.post("/user/add-comment", **auth, target="store", id=store, text=f"نظر {i}")
     counts = []
     for per_page in (1, 6):
-        with StatementCounter(api.hub) as counter:
+        with count_statements(api.hub) as sql:
             body = await api.get("/store-user-comments", id=store, per__page=per_page)
         assert len(body["items"]) == per_page
-        counts.append(counter.count)
+        counts.append(len(sql))
     assert counts == [2, 2]  # count + page (no login needed with an id)
     assert body["items"][0]["userTitle"] == "نام5 خانواده"
