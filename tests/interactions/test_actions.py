@@ -148,3 +148,19 @@ async def test_ids_beyond_32_bits_are_not_found(api: Api, world: World, bad: str
     body = await api.post("/user/is-true", **world.auth, target="store", id=bad, type="like")
     assert body == err("Not Liked")
     assert (await api.get("/store-user-comments", id=bad))["items"] == []
+
+
+async def test_products_of_an_inactive_store_are_hidden(api: Api, world: World) -> None:
+    from sqlalchemy import update
+
+    from hojre.catalog.models import Store
+
+    product = str(world.ids[TargetKind.product])
+    assert (await api.get(f"/products/{product}"))["mainData"]["id"] == int(product)
+    async with api.hub.db.unit_of_work(write=True) as session:
+        await session.execute(update(Store).values(status="inactive"))
+    assert await api.post("/user/add-like", **world.auth, target="product", id=product) == err(
+        "Target Not Found"
+    )
+    assert await api.get(f"/products/{product}") == err("Not Found")
+    assert (await api.get("/products"))["items"] == []

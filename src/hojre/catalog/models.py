@@ -6,7 +6,18 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hojre.core.clock import utcnow
@@ -140,6 +151,18 @@ class Product(Counters, Timestamps, Base):
     price: Mapped[int] = mapped_column(BigInteger)  # rials
     main_image: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(10), default=Status.active)
+
+
+def visible(model: type[Bazaar | Mall | Store | Product]) -> ColumnElement[bool]:
+    """The rule for what customers may see and touch: active rows; a product also needs an
+    active store."""
+    condition = model.status == Status.active
+    if model is Product:
+        active_store = select(Store.id).where(
+            Store.id == Product.store_id, Store.status == Status.active
+        )
+        condition = and_(condition, active_store.exists())
+    return condition
 
 
 class Media(Base):

@@ -26,6 +26,7 @@ from hojre.catalog.models import (
     Status,
     Store,
     StoreSeller,
+    visible,
 )
 from hojre.core.errors import NotFound
 from hojre.core.pagination import MAX_PER_PAGE, Page, PageRequest, fetch_page
@@ -171,7 +172,7 @@ async def list_active(
     does not have is a programming error.
     """
     columns = _FILTERS[model]
-    conditions: list[ColumnElement[bool]] = [model.status == Status.active]
+    conditions: list[ColumnElement[bool]] = [visible(model)]
     for field in fields(where):
         name, value = field.name, getattr(where, field.name)
         if value is None:
@@ -240,7 +241,7 @@ class ProductDetail:
 
 async def _get_active(session: AsyncSession, model: type[Listed], target_id: int) -> Listed:
     row = await session.scalar(
-        select(model).where(model.id == target_id, model.status == Status.active)
+        select(model).where(model.id == target_id, visible(model))
     )
     if row is None:
         raise NotFound

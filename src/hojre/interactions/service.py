@@ -17,7 +17,7 @@ from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hojre.accounts.models import Role, User
-from hojre.catalog.models import Status
+from hojre.catalog.models import visible
 from hojre.core.clock import utcnow
 from hojre.core.dialect import upsert
 from hojre.core.errors import ValidationFailed
@@ -50,7 +50,7 @@ async def ensure_target(session: AsyncSession, target: TargetKind, target_id: in
             model.id == target_id, model.role.in_(COMMENTABLE_ROLES), model.is_active.is_(True)
         )
     else:
-        condition = and_(model.id == target_id, model.status == Status.active)
+        condition = and_(model.id == target_id, visible(model))
     if await session.scalar(select(model.id).where(condition)) is None:
         raise TargetNotFound
 
