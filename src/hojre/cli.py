@@ -48,26 +48,47 @@ def db_upgrade(revision: str = "head") -> None:
 def demo(
     as_json: Annotated[bool, typer.Option("--json", help="Print the accounts as JSON.")] = False,
     if_empty: Annotated[bool, typer.Option(help="Load only into an empty database.")] = False,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Seed of the marketplace, when it is generated (not loaded yet)."),
+    ] = None,
 ) -> None:
-    """Load the demo data (idempotent) and print the demo accounts."""
+    """Load the demo data (idempotent) and print the demo accounts.
+
+    The data: the five named accounts and a seeded marketplace (bazaars, malls, stores with
+    managers and sellers, products, customers with their views, likes, comments …).
+    """
+    import time
+
     from hojre.core.db import Database
-    from hojre.demo import existing_demo, is_empty, load_demo
+    from hojre.demo import DEMO_SEED, DemoDataError, demo_counts, existing_demo, is_empty, load_demo
 
     settings = get_settings()
 
-    async def main() -> list[dict[str, object]]:
+    async def main() -> tuple[list[dict[str, object]], dict[str, int]]:
         db = Database(settings.database_url)
         try:
             if if_empty and not await is_empty(db):
                 console.print("the database holds data already: demo data not loaded")
                 found = await existing_demo(db, settings.demo_password)
             else:
-                found = await load_demo(db, settings.demo_password)
-            return [a.as_dict() for a in found]
+                found = await load_demo(
+                    db, settings.demo_password, seed=DEMO_SEED if seed is None else seed
+                )
+            return [a.as_dict() for a in found], await demo_counts(db)
         finally:
             await db.dispose()
 
-    accounts = _run(main)
+    started = time.perf_counter()
+    try:
+        accounts, counts = _run(main)
+    except DemoDataError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(
+        "database: " + ", ".join(f"{n} {name}" for name, n in counts.items())
+        + f" ({time.perf_counter() - started:.1f}s)"
+    )  # fmt: skip
     if as_json:
         sys.stdout.write(json.dumps(accounts, ensure_ascii=False, indent=2) + "\n")
         return

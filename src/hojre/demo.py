@@ -1,14 +1,38 @@
-"""Demo data for ``make serve``: named accounts of every role (idempotent)."""
+"""Demo data for ``make serve``: named accounts of every role and a seeded demo marketplace.
+
+Idempotent: the named accounts are created when missing, the marketplace (see
+:mod:`hojre.demo_data.marketplace`) when its flagship bazaar is missing; all of it in one
+transaction. The demo password is hashed once and shared by every account created.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict, dataclass
+from datetime import timedelta
+from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from hojre.accounts import service as accounts
 from hojre.accounts.models import Role, User
+from hojre.catalog.models import Bazaar, Mall, Product, Status, Store, StoreSeller
 from hojre.core.db import Database
+from hojre.core.security import hash_password
+from hojre.demo_data import marketplace
+from hojre.demo_data.marketplace import BASE_TIME, DEMO_SEED, DemoDataError, NamedUsers
+from hojre.interactions.models import Comment, Mark, View
+
+__all__ = [
+    "DEMO_SEED",
+    "DEMO_USERS",
+    "DemoAccount",
+    "DemoDataError",
+    "demo_counts",
+    "existing_demo",
+    "is_empty",
+    "load_demo",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,50 +57,118 @@ DEMO_USERS: tuple[tuple[str, Role, str, str], ...] = (
 )
 
 
-async def load_demo(db: Database, password: str) -> list[DemoAccount]:
-    """Create the demo accounts that are missing; return all of them."""
-    accounts_out: list[DemoAccount] = []
+NAMED_SINCE: Final = BASE_TIME - timedelta(days=730)
+
+
+async def load_demo(db: Database, password: str, *, seed: int = DEMO_SEED) -> list[DemoAccount]:
+    """Create the demo accounts and marketplace where missing; return all the accounts.
+
+    Raises :class:`DemoDataError` when the database cannot take the marketplace.
+    """
     async with db.unit_of_work(write=True) as session:
-        for cellphone, role, name, family in DEMO_USERS:
-            user = await session.scalar(select(User).where(User.cellphone == cellphone))
-            if user is None:
-                user = await accounts.create_user(
-                    session,
-                    cellphone=cellphone,
-                    password=password,
-                    role=role,
-                    name=name,
-                    family=family,
-                )
-            accounts_out.append(
-                DemoAccount(
-                    id=user.id,
-                    cellphone=cellphone,
-                    password=password,
-                    role=Role(user.role).name.replace("_", "-"),
-                )
+        users = await _named_users(session)
+        missing = [entry for entry in DEMO_USERS if entry[0] not in users]
+        build = not await marketplace.exists(session)
+        # argon2 is slow on purpose: one hash, shared by every account this run creates.
+        password_hash = await asyncio.to_thread(hash_password, password) if missing or build else ""
+        for cellphone, role, name, family in missing:
+            user = User(
+                cellphone=cellphone,
+                password_hash=password_hash,
+                role=int(role),
+                is_active=True,
+                name=name,
+                family=family,
+                # Dated before the marketplace's activity, as the generated accounts are.
+                created_at=NAMED_SINCE,
+                updated_at=NAMED_SINCE,
+                activated_at=NAMED_SINCE,
             )
-    return accounts_out
+            session.add(user)
+            users[cellphone] = user
+        await session.flush()
+        named = [users[cellphone] for cellphone, *_ in DEMO_USERS]
+        if build:
+            await marketplace.create(
+                session,
+                seed=seed,
+                password_hash=password_hash,
+                named=_marketplace_people(named),
+            )
+        return await _accounts(session, named, password)
 
 
 async def existing_demo(db: Database, password: str) -> list[DemoAccount]:
     """The demo accounts present in the database (nothing is created)."""
-    phones = [cellphone for cellphone, *_ in DEMO_USERS]
     async with db.unit_of_work(write=False) as session:
-        users = (await session.scalars(select(User).where(User.cellphone.in_(phones)))).all()
-    by_phone = {u.cellphone: u for u in users}
-    return [
-        DemoAccount(
-            id=u.id,
-            cellphone=u.cellphone,
-            password=password,
-            role=Role(u.role).name.replace("_", "-"),
-        )
-        for u in (by_phone.get(p) for p in phones)
-        if u is not None
-    ]
+        users = await _named_users(session)
+        present = [users[c] for c, *_ in DEMO_USERS if c in users]
+        return await _accounts(session, present, password)
 
 
 async def is_empty(db: Database) -> bool:
     async with db.unit_of_work(write=False) as session:
         return await session.scalar(select(User.id).limit(1)) is None
+
+
+async def demo_counts(db: Database) -> dict[str, int]:
+    """Rows per table of what the demo fills (for the CLI's summary line)."""
+    tables = {
+        "users": User,
+        "bazaars": Bazaar,
+        "malls": Mall,
+        "stores": Store,
+        "products": Product,
+        "views": View,
+        "marks": Mark,
+        "comments": Comment,
+    }
+    async with db.unit_of_work(write=False) as session:
+        return {
+            name: int(await session.scalar(select(func.count()).select_from(model)) or 0)
+            for name, model in tables.items()
+        }
+
+
+async def _named_users(session: AsyncSession) -> dict[str, User]:
+    phones = [cellphone for cellphone, *_ in DEMO_USERS]
+    found = await session.scalars(select(User).where(User.cellphone.in_(phones)))
+    return {user.cellphone: user for user in found}
+
+
+def _marketplace_people(named: list[User]) -> NamedUsers:
+    by_role = {role: [u.id for u in named if u.role == role] for role in Role}
+    return NamedUsers(
+        customers=tuple(by_role[Role.customer]),
+        seller=next(iter(by_role[Role.seller]), None),
+        manager=next(iter(by_role[Role.store_manager]), None),
+    )
+
+
+async def _accounts(session: AsyncSession, users: list[User], password: str) -> list[DemoAccount]:
+    """The accounts as printed, each seller and store manager with their (first) store."""
+    ids = [u.id for u in users]
+    managed = await session.execute(
+        select(Store.manager_id, func.min(Store.id))
+        .where(Store.manager_id.in_(ids))
+        .group_by(Store.manager_id)
+    )
+    selling = await session.execute(
+        select(StoreSeller.user_id, func.min(StoreSeller.store_id))
+        .where(StoreSeller.user_id.in_(ids), StoreSeller.status == Status.active)
+        .group_by(StoreSeller.user_id)
+    )
+    stores: dict[Role, dict[int, int]] = {
+        Role.store_manager: {row[0]: row[1] for row in managed if row[0] is not None},
+        Role.seller: {row[0]: row[1] for row in selling},
+    }
+    return [
+        DemoAccount(
+            id=user.id,
+            cellphone=user.cellphone,
+            password=password,
+            role=Role(user.role).name.replace("_", "-"),
+            store=stores.get(Role(user.role), {}).get(user.id),
+        )
+        for user in users
+    ]
