@@ -164,3 +164,19 @@ async def test_products_of_an_inactive_store_are_hidden(api: Api, world: World) 
     )
     assert await api.get(f"/products/{product}") == err("Not Found")
     assert (await api.get("/products"))["items"] == []
+
+
+async def test_counters_do_not_touch_updated_at(api: Api, world: World) -> None:
+    from sqlalchemy import select
+
+    from hojre.catalog.models import Store
+
+    async def updated_at() -> object:
+        async with api.hub.db.unit_of_work(write=False) as session:
+            return await session.scalar(select(Store.updated_at))
+
+    before = await updated_at()
+    store = str(world.ids[TargetKind.store])
+    await api.post("/user/add-like", **world.auth, target="store", id=store)
+    await api.post("/user/add-comment", **world.auth, target="store", id=store, text="خوب")
+    assert await updated_at() == before

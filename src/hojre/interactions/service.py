@@ -63,6 +63,9 @@ async def _bump(
         return
     model = spec.model
     values = {column: getattr(model, column) + delta for column, delta in changes.items()}
+    # A counter moving is not an edit of the record: keep ``updated_at`` (the ORM's onupdate
+    # would set it otherwise).
+    values["updated_at"] = model.updated_at
     await session.execute(update(model).where(model.id == target_id).values(values))
 
 
