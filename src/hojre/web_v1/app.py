@@ -19,6 +19,7 @@ from hojre.core.hub import Hub
 from hojre.core.settings import Settings, get_settings
 from hojre.web_v1 import accounts, catalog, geo, interactions, messaging
 from hojre.web_v1.endpoint import SERVER_ERROR, V1Router, json_response
+from hojre.web_v1.live import mount as mount_live
 from hojre.web_v1.openapi import ENVELOPE_SCHEMAS, SECURITY_SCHEMES
 
 log = logging.getLogger("hojre.web")
@@ -51,9 +52,12 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         current: Hub = app.state.hub
         stop = asyncio.Event()
         sweeper = None
-        if current.settings.run_background_tasks:
-            sweeper = asyncio.create_task(current.outbox.run_sweeper(stop))
         try:
+            # Events published by other processes reach this one's sockets through Redis
+            # (a no-op without Redis). A hub passed in by a test is closed by its owner.
+            await current.events.start()
+            if current.settings.run_background_tasks:
+                sweeper = asyncio.create_task(current.outbox.run_sweeper(stop))
             yield
         finally:
             stop.set()
@@ -80,6 +84,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
 
     for router in ROUTERS:
         router.mount(web, _hub)
+    mount_live(web)  # the WebSocket at /web/live
     app.include_router(web)
 
     @app.exception_handler(StarletteHTTPException)

@@ -1,0 +1,172 @@
+"""``/web/live``: the WebSocket pushing live events to a logged-in user (API.md §4, designed here).
+
+Protocol:
+
+- Login as everywhere else: ``username`` and ``token`` query parameters, or ``username`` in the
+  query and ``Authorization: Bearer <token>``.
+- A failed login is **accepted, then closed with code 4401** ("not login"). Closing before the
+  handshake would reach browsers only as an anonymous 1006, so the code is sent after ``accept``.
+- On success the first message is ``{"type": "hello", "data": {"user": <id>}}``; from then on the
+  socket is subscribed and receives every event for the user, their role and everyone, as JSON
+  text ``{"type": …, "data": …}`` (``chat.message``, ``chat.status``, ``chat.seen``,
+  ``offer.new``, ``store_message.new``, ``store_message.answer``, ``broadcast.new``).
+- The token is checked again when the user's tokens were revoked somewhere (the internal
+  ``session.revoked`` event, never forwarded) and every :data:`RECHECK_SECONDS`; once it no
+  longer authenticates the socket is closed with 4401.
+- The client may send the text ``ping`` and gets ``pong``; anything else it sends is ignored.
+- Events are best effort (a socket that falls far behind loses some); the lists stay the truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import orjson
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
+
+from hojre.accounts.models import User
+from hojre.accounts.service import REVOKED_EVENT, authenticate
+from hojre.core.events import Event
+from hojre.core.hub import Hub
+
+log = logging.getLogger("hojre.live")
+
+PATH = "/live"
+# Close code for "not logged in" (4000-4999 are the application's own codes).
+NOT_LOGGED_IN = 4401
+# Close code when the server fails unexpectedly (RFC 6455 "internal error").
+SERVER_ERROR = 1011
+# How often a socket re-checks its token even when no revocation event arrived (seconds).
+RECHECK_SECONDS: float = 60.0
+
+
+def credentials(websocket: WebSocket) -> tuple[str, str]:
+    """``(username, token)``: the token from the query, else from a Bearer header."""
+    token = websocket.query_params.get("token", "")
+    if not token:
+        scheme, _, value = websocket.headers.get("authorization", "").partition(" ")
+        token = value.strip() if scheme.lower() == "bearer" else ""
+    return websocket.query_params.get("username", ""), token
+
+
+async def login(hub: Hub, username: str, token: str) -> User | None:
+    """The token's user, read in a short read-only unit of work of its own."""
+    async with hub.db.unit_of_work(write=False) as session:
+        return await authenticate(session, username=username, token=token)
+
+
+class LiveSocket:
+    """One authenticated socket: forwards its queue, answers pings, watches its token."""
+
+    def __init__(
+        self,
+        websocket: WebSocket,
+        hub: Hub,
+        *,
+        username: str,
+        token: str,
+        queue: asyncio.Queue[Event],
+    ) -> None:
+        self.websocket = websocket
+        self.hub = hub
+        self.username = username
+        self.token = token
+        self.queue = queue
+        self._send_lock = asyncio.Lock()  # the forwarder and the pong share one socket
+
+    async def send(self, event: Event) -> None:
+        await self.send_text(orjson.dumps(event).decode())
+
+    async def send_text(self, text: str) -> None:
+        async with self._send_lock:
+            await self.websocket.send_text(text)
+
+    async def run(self) -> int | None:
+        """Serve until the client leaves (``None``) or the socket must close (its code)."""
+        reader = asyncio.create_task(self._read())
+        forwarder = asyncio.create_task(self._forward())
+        try:
+            done, _ = await asyncio.wait({reader, forwarder}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (reader, forwarder):
+                task.cancel()
+            await asyncio.gather(reader, forwarder, return_exceptions=True)
+        if reader in done:
+            reader.result()  # the client left (or reading failed: raise it)
+            return None
+        return forwarder.result()
+
+    async def _read(self) -> None:
+        while True:
+            message = await self.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            if message.get("text") == "ping":
+                await self.send_text("pong")
+
+    async def _forward(self) -> int:
+        loop = asyncio.get_running_loop()
+        recheck_at = loop.time() + RECHECK_SECONDS
+        while True:
+            try:
+                event: Event | None = await asyncio.wait_for(
+                    self.queue.get(), timeout=max(recheck_at - loop.time(), 0)
+                )
+            except TimeoutError:
+                event = None
+            if event is None or event.get("type") == REVOKED_EVENT:
+                if not await self._token_still_valid():
+                    return NOT_LOGGED_IN
+                recheck_at = loop.time() + RECHECK_SECONDS
+                continue
+            await self.send(event)
+
+    async def _token_still_valid(self) -> bool:
+        try:
+            return await login(self.hub, self.username, self.token) is not None
+        except Exception:  # the database is away: keep the socket, ask again next time
+            log.warning("could not re-check a live socket's token", exc_info=True)
+            return True
+
+
+async def live(websocket: WebSocket) -> None:
+    """Live events for the logged-in caller (see the module documentation for the protocol)."""
+    hub: Hub = websocket.app.state.hub
+    username, token = credentials(websocket)
+    try:
+        user = await login(hub, username, token)
+    except Exception:
+        log.exception("live socket login failed")
+        await websocket.accept()
+        await _close(websocket, SERVER_ERROR)
+        return
+    await websocket.accept()
+    if user is None:
+        await _close(websocket, NOT_LOGGED_IN)
+        return
+    with hub.events.subscribe(user.id, user.role) as queue:
+        socket = LiveSocket(websocket, hub, username=username, token=token, queue=queue)
+        try:
+            await socket.send({"type": "hello", "data": {"user": user.id}})
+            code = await socket.run()
+        except WebSocketDisconnect:  # the client left while we were sending
+            return
+        except Exception:
+            log.exception("live socket failed")
+            code = SERVER_ERROR
+    if code is not None:
+        await _close(websocket, code)
+
+
+async def _close(websocket: WebSocket, code: int) -> None:
+    # The client may have left already.
+    with contextlib.suppress(WebSocketDisconnect, WebSocketDisconnected):
+        await websocket.close(code=code)
+
+
+def mount(router: APIRouter) -> None:
+    """Add ``/live`` to ``router`` (the app mounts it under ``/web``)."""
+    router.add_api_websocket_route(PATH, live, name="live")
