@@ -41,8 +41,13 @@ def to_role(role: int | None) -> str:
 class EventBus:
     """Fans events out to local subscriber queues; relays through Redis when configured."""
 
-    def __init__(self, redis: Redis | None = None) -> None:
+    def __init__(
+        self, redis: Redis | None = None, *, listener: Redis | None = None, channel: str = CHANNEL
+    ) -> None:
         self.redis = redis
+        self.listener = listener or redis
+        self.channel = channel
+        self._warned: set[int] = set()
         self._queues: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
         self._listener: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
@@ -67,7 +72,7 @@ class EventBus:
         if self.redis is None:
             self.deliver_local(keys, event)
             return
-        await self.redis.publish(CHANNEL, orjson.dumps({"keys": keys, "event": event}))
+        await self.redis.publish(self.channel, orjson.dumps({"keys": keys, "event": event}))
 
     def deliver_local(self, keys: Iterable[str], event: Event) -> None:
         delivered: set[int] = set()  # a socket in two audiences gets the event once
@@ -79,7 +84,9 @@ class EventBus:
                 try:
                     queue.put_nowait(event)
                 except asyncio.QueueFull:  # a stalled socket loses events, never the server
-                    log.warning("dropping an event for a slow subscriber (%s)", key)
+                    if id(queue) not in self._warned:  # once per socket, not per event
+                        self._warned.add(id(queue))
+                        log.warning("dropping events for a slow subscriber (%s)", key)
 
     # -- subscribing -------------------------------------------------------------------------
 
@@ -93,6 +100,7 @@ class EventBus:
         try:
             yield queue
         finally:
+            self._warned.discard(id(queue))
             for key in keys:
                 self._queues[key].discard(queue)
                 if not self._queues[key]:
@@ -102,17 +110,21 @@ class EventBus:
 
     async def start(self) -> None:
         """Start this process's Redis listener (a no-op without Redis)."""
-        if self.redis is None or self._listener is not None:
+        if self.listener is None or self._listener is not None:
             return
         self._listener = asyncio.create_task(self._listen())
-        await asyncio.wait_for(self._ready.wait(), timeout=10)
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout=10)
+        except TimeoutError:
+            await self.stop()
+            raise
 
     async def _listen(self) -> None:
-        assert self.redis is not None
+        assert self.listener is not None
         while True:
             try:
-                async with self.redis.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
+                async with self.listener.pubsub() as pubsub:
+                    await pubsub.subscribe(self.channel)
                     self._ready.set()
                     async for message in pubsub.listen():
                         if message.get("type") != "message":
@@ -134,3 +146,6 @@ class EventBus:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
             self._listener = None
+        self._ready.clear()
+        if self.listener is not None and self.listener is not self.redis:
+            await self.listener.aclose()

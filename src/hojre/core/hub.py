@@ -26,7 +26,18 @@ class Hub:
     @classmethod
     def from_settings(cls, settings: Settings) -> Hub:
         db = Database(settings.database_url)
-        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        redis = None
+        listener = None
+        if settings.redis_url:
+            # Commands time out so a lost Redis fails a request instead of hanging it; the
+            # pub/sub listener blocks on reads by design, so its client has no read timeout.
+            timeout = settings.redis_timeout_seconds
+            redis = Redis.from_url(
+                settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
+            )
+            listener = Redis.from_url(
+                settings.redis_url, socket_connect_timeout=timeout, health_check_interval=30
+            )
         limiter: RateLimiter = RedisRateLimiter(redis) if redis else DatabaseRateLimiter()
         outbox = Outbox(db, backend_from_settings(settings), settings)
         return cls(
@@ -35,7 +46,7 @@ class Hub:
             limiter=limiter,
             outbox=outbox,
             redis=redis,
-            events=EventBus(redis),
+            events=EventBus(redis, listener=listener, channel=settings.events_channel),
         )
 
     async def aclose(self) -> None:

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     env: Env = Env.development
     database_url: str = "sqlite+aiosqlite:///./var/hojre.db"
     redis_url: str | None = None
+    # One channel per deployment: user ids of two databases sharing a Redis must not mix.
+    events_channel: str = "hojre:events"
+    redis_timeout_seconds: float = 2.0
 
     # SMS: "console" logs, "file:<path>" appends JSON lines, "kavenegar" calls the gateway.
     sms_backend: str = "console"

@@ -50,8 +50,9 @@ from hojre.messaging.models import (
 TEXT_MAX = 2000
 TITLE_MAX = 200
 ATTACHMENT_MAX = 500
-# A relative path (no "..", no leading "/") or an http(s) URL without spaces.
-_ATTACHMENT = re.compile(r"https?://[^\s]+|(?!/)(?!.*\.\.)[A-Za-z0-9_\-./]+")
+# A relative path (no "..", no leading "/") or an http(s) URL without spaces, control
+# characters (PostgreSQL rejects NUL: a 500) or the quotes and brackets no URL may hold raw.
+_ATTACHMENT = re.compile(r'https?://[^\s\x00-\x1f\x7f"<>]+|(?!/)(?!.*\.\.)[A-Za-z0-9_\-./]+')
 
 
 # -- validation ------------------------------------------------------------------------------
@@ -144,10 +145,16 @@ async def list_chats(session: AsyncSession, *, user_id: int, page: PageRequest) 
     visible = chat_visible_to(user_id)
     total = await session.scalar(select(func.count()).select_from(Chat).where(visible))
     seller = aliased(User)
+    # Unread: the other side's unseen messages (the sides are the customer and the store's
+    # staff, so a colleague's message is not unread for a seller or the manager).
+    other_side = or_(
+        and_(Chat.customer_id == user_id, ChatMessage.sender_id != Chat.customer_id),
+        and_(Chat.customer_id != user_id, ChatMessage.sender_id == Chat.customer_id),
+    )
     unread = (
         select(func.count())
         .where(ChatMessage.chat_id == Chat.id, ChatMessage.status == MessageStatus.sent,
-               ChatMessage.sender_id != user_id)
+               other_side)
         .correlate(Chat)
         .scalar_subquery()
     )  # fmt: skip
@@ -177,9 +184,14 @@ async def list_messages(
 ) -> Page[MessageItem]:
     """A chat's messages, newest first; reading marks the other side's messages seen."""
     chat = await access_chat(session, user_id=user_id, chat_id=chat_id)
+    # The other side: the store's staff for the customer, the customer for the staff.
+    if user_id == chat.customer_id:
+        other_side = ChatMessage.sender_id != chat.customer_id
+    else:
+        other_side = ChatMessage.sender_id == chat.customer_id
     seen = await session.execute(
         update(ChatMessage)
-        .where(ChatMessage.chat_id == chat.id, ChatMessage.sender_id != user_id,
+        .where(ChatMessage.chat_id == chat.id, other_side,
                ChatMessage.status == MessageStatus.sent)
         .values(status=MessageStatus.seen)
         .returning(ChatMessage.id)
@@ -226,6 +238,11 @@ async def start_chat(
     if store is None:
         raise errors.StoreNotFound
     active = and_(StoreSeller.store_id == store.id, StoreSeller.status == Status.active)
+    # The store's own staff may not chat with it, whichever colleague would take the chat.
+    if store.manager_id == user_id or await session.scalar(
+        select(StoreSeller.id).where(active, StoreSeller.user_id == user_id)
+    ):
+        raise errors.OwnStore
     if seller_id is not None:
         chosen = await session.scalar(
             select(StoreSeller.user_id).where(active, StoreSeller.user_id == seller_id)
@@ -246,8 +263,6 @@ async def start_chat(
         )
         if chosen is None:
             raise errors.NoActiveSeller
-    if chosen == user_id or store.manager_id == user_id:
-        raise errors.OwnStore
     chat = Chat(customer_id=user_id, store_id=store.id, seller_id=chosen,
                 status=ChatStatus.pending, created_at=utcnow())  # fmt: skip
     session.add(chat)
