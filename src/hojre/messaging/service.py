@@ -34,7 +34,7 @@ from hojre.core.errors import ValidationFailed
 from hojre.core.events import EventBus, to_role, to_user
 from hojre.core.pagination import Page, PageRequest
 from hojre.interactions.models import Comment, Mark, View
-from hojre.interactions.registry import TargetKind
+from hojre.interactions.registry import InteractionKind, TargetKind
 from hojre.interactions.service import plain_text
 from hojre.messaging import errors
 from hojre.messaging.models import (
@@ -171,9 +171,18 @@ async def list_chats(session: AsyncSession, *, user_id: int, page: PageRequest) 
     return Page(items=[ChatItem(*r) for r in rows], total=int(total or 0), request=page)
 
 
-async def access_chat(session: AsyncSession, *, user_id: int, chat_id: int) -> Chat:
-    """The chat if the user takes part in it (with a row lock for writers on PostgreSQL)."""
-    chat = await session.scalar(select(Chat).where(Chat.id == chat_id, chat_visible_to(user_id)))
+async def access_chat(
+    session: AsyncSession, *, user_id: int, chat_id: int, lock: bool = False
+) -> Chat:
+    """The chat if the user takes part in it.
+
+    Writers pass ``lock``: the row stays locked until commit on PostgreSQL, so a message and a
+    finish racing on one chat are ordered (SQLite's write lock already orders them).
+    """
+    query = select(Chat).where(Chat.id == chat_id, chat_visible_to(user_id))
+    if lock:
+        query = query.with_for_update(of=Chat)
+    chat = await session.scalar(query)
     if chat is None:
         raise errors.NoChatForYou
     return chat
@@ -278,7 +287,7 @@ async def send_chat_message(
     clean, problems = check_text(text, "Text")
     if problems:
         raise ValidationFailed(problems)
-    chat = await access_chat(session, user_id=user_id, chat_id=chat_id)
+    chat = await access_chat(session, user_id=user_id, chat_id=chat_id, lock=True)
     if chat.status == ChatStatus.finished:
         raise errors.ChatFinished
     message = ChatMessage(chat_id=chat.id, sender_id=user_id, text=clean,
@@ -309,7 +318,7 @@ async def send_chat_message(
 async def finish_chat(
     session: AsyncSession, events: EventBus, *, user_id: int, chat_id: int
 ) -> Chat:
-    chat = await access_chat(session, user_id=user_id, chat_id=chat_id)
+    chat = await access_chat(session, user_id=user_id, chat_id=chat_id, lock=True)
     finished = await session.execute(
         update(Chat)
         .where(Chat.id == chat.id, Chat.status != ChatStatus.finished)
@@ -474,11 +483,13 @@ def _offer_query() -> Select[Offer, str, str, str | None, str | None]:
 
 
 async def has_interacted(session: AsyncSession, *, user_id: int, store_id: int) -> bool:
-    """Viewed, liked, favourited, commented, chatted or messaged the store (one statement)."""
+    """A customer who viewed, liked, favourited, commented, chatted with or messaged the store
+    (one statement). Dislikes and follows are not an invitation to offers."""
     on_store = (TargetKind.store.value, store_id)
     checks = [
         exists().where(Mark.user_id == user_id, Mark.target == on_store[0],
-                       Mark.target_id == store_id),
+                       Mark.target_id == store_id,
+                       Mark.kind.in_((InteractionKind.like, InteractionKind.favorite))),
         exists().where(View.user_id == user_id, View.target == on_store[0],
                        View.target_id == store_id),
         exists().where(Comment.user_id == user_id, Comment.target == on_store[0],
@@ -486,7 +497,8 @@ async def has_interacted(session: AsyncSession, *, user_id: int, store_id: int) 
         exists().where(Chat.customer_id == user_id, Chat.store_id == store_id),
         exists().where(StoreMessage.user_id == user_id, StoreMessage.store_id == store_id),
     ]  # fmt: skip
-    return bool(await session.scalar(select(or_(*checks))))
+    is_customer = exists().where(User.id == user_id, User.role == Role.customer)
+    return bool(await session.scalar(select(and_(is_customer, or_(*checks)))))
 
 
 async def send_offer(
