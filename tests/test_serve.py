@@ -145,3 +145,50 @@ def test_redact() -> None:
     assert redact("password=hunter2&newPassword=x&oldPassword=y&code=12345") == (
         f"password={REDACTED}&newPassword={REDACTED}&oldPassword={REDACTED}&code={REDACTED}"
     )
+
+
+def test_cli_staff_broadcast_and_moderation(env: dict[str, str]) -> None:
+    import sqlite3
+
+    hojre(env, "db", "upgrade")
+    hojre(env, "demo", "--json")
+    seller = json.loads(
+        hojre(env, "user", "create", "--cellphone", "09127776600", "--password", "secret1",
+              "--role", "seller", "--store", "1").stdout
+    )  # fmt: skip
+    assert seller["store"] == 1
+    manager = json.loads(
+        hojre(env, "user", "create", "--cellphone", "09127776601", "--password", "secret1",
+              "--role", "store-manager", "--store", "2").stdout
+    )  # fmt: skip
+    db_path = env["HOJRE_DATABASE_URL"].split("///", 1)[1]
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute(
+            "SELECT status FROM store_sellers WHERE user_id = ? AND store_id = 1", (seller["id"],)
+        ).fetchone() == ("active",)
+        assert conn.execute("SELECT manager_id FROM stores WHERE id = 2").fetchone() == (
+            manager["id"],
+        )
+        comment_id = conn.execute(
+            "SELECT id FROM comments WHERE visible ORDER BY id LIMIT 1"
+        ).fetchone()[0]
+    refused = subprocess.run(
+        [sys.executable, "-m", "hojre", "user", "create", "--cellphone", "09127776602",
+         "--password", "secret1", "--store", "1"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert refused.returncode == 1
+    assert "Only sellers and store managers belong to a store" in refused.stderr
+
+    sent = json.loads(
+        hojre(env, "broadcast", "send", "--title", "حراج", "--text", "تخفیف پاییزه",
+              "--role", "8").stdout
+    )  # fmt: skip
+    assert (sent["title"], sent["role"]) == ("حراج", 8)
+
+    assert "hidden" in hojre(env, "comment", "hide", str(comment_id)).stderr
+    again = subprocess.run(
+        [sys.executable, "-m", "hojre", "comment", "hide", str(comment_id)],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert again.returncode == 1

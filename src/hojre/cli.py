@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -15,13 +15,22 @@ from rich.table import Table
 
 from hojre.core.settings import get_settings
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from hojre.core.hub import Hub
+
 app = typer.Typer(help="Hojre: the Hojrenama v1 backend.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 outbox_app = typer.Typer(help="The SMS outbox.", no_args_is_help=True)
+broadcast_app = typer.Typer(help="Announcements by admins.", no_args_is_help=True)
+comment_app = typer.Typer(help="Comment moderation.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(broadcast_app, name="broadcast")
+app.add_typer(comment_app, name="comment")
 console = Console(stderr=True)
 
 T = TypeVar("T")
@@ -108,6 +117,28 @@ class RoleName(StrEnum):
     admin = "admin"
 
 
+def _in_transaction(work: Callable[[AsyncSession, Hub], Awaitable[T]]) -> T:
+    """Run ``work`` in one write transaction; its events go out after the commit."""
+    from hojre.core.errors import HojreError
+    from hojre.core.hub import Hub
+
+    async def main() -> T:
+        hub: Hub = Hub.from_settings(get_settings())
+        try:
+            async with hub.db.unit_of_work(write=True) as session:
+                return await work(session, hub)
+        finally:
+            await hub.aclose()
+
+    try:
+        return _run(main)
+    except HojreError as exc:
+        problems = exc.data if isinstance(exc.data, list) else [exc.message.strip()]
+        for problem in problems:
+            console.print(f"[red]{problem}[/red]")
+        raise typer.Exit(1) from exc
+
+
 @user_app.command("create")
 def user_create(
     cellphone: Annotated[str, typer.Option(help="Iranian mobile number.")],
@@ -115,42 +146,53 @@ def user_create(
     role: Annotated[RoleName, typer.Option(help="The account's role.")] = RoleName.customer,
     store: Annotated[int | None, typer.Option(help="Store of a seller or manager.")] = None,
 ) -> None:
-    """Create an active account and print it as JSON."""
+    """Create an active account (a seller or manager of --store) and print it as JSON."""
     from hojre.accounts import service
     from hojre.accounts.models import Role
-    from hojre.core.db import Database
-    from hojre.core.errors import HojreError
+    from hojre.catalog.service import assign_to_store
 
-    if store is not None:
-        console.print("[red]--store: stores arrive with the catalogue; none exist yet[/red]")
-        raise typer.Exit(2)
+    async def work(session: AsyncSession, hub: Hub) -> dict[str, object]:
+        user = await service.create_user(
+            session, cellphone=cellphone, password=password, role=Role[role.name]
+        )
+        if store is not None:
+            await assign_to_store(session, user=user, store_id=store)
+        return {"id": user.id, "cellphone": user.cellphone, "role": role.value,
+                "roleId": user.role, "store": store}  # fmt: skip
 
-    async def main() -> dict[str, object]:
-        db = Database(get_settings().database_url)
-        try:
-            async with db.unit_of_work(write=True) as session:
-                user = await service.create_user(
-                    session,
-                    cellphone=cellphone,
-                    password=password,
-                    role=Role[role.name],
-                )
-                return {
-                    "id": user.id,
-                    "cellphone": user.cellphone,
-                    "role": role.value,
-                    "roleId": user.role,
-                    "store": store,
-                }
-        finally:
-            await db.dispose()
-
-    try:
-        created = _run(main)
-    except HojreError as exc:
-        console.print(f"[red]{exc.message.strip()}[/red]")
-        raise typer.Exit(1) from exc
+    created = _in_transaction(work)
     sys.stdout.write(json.dumps(created, ensure_ascii=False) + "\n")
+
+
+@broadcast_app.command("send")
+def broadcast_send(
+    title: Annotated[str, typer.Option(help="The broadcast's title.")],
+    text: Annotated[str, typer.Option(help="The broadcast's text.")],
+    role: Annotated[int | None, typer.Option(help="Only this role (8, 7, 6 or 1).")] = None,
+) -> None:
+    """Publish a broadcast to everyone or to one role (live sockets hear it through Redis)."""
+    from hojre.messaging.service import create_broadcast
+
+    async def work(session: AsyncSession, hub: Hub) -> dict[str, object]:
+        sent = await create_broadcast(session, hub.events, title=title, text=text, role=role)
+        return {"id": sent.id, "title": sent.title, "role": sent.role,
+                "date": sent.day.isoformat()}  # fmt: skip
+
+    sys.stdout.write(json.dumps(_in_transaction(work), ensure_ascii=False) + "\n")
+
+
+@comment_app.command("hide")
+def comment_hide(comment_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
+    """Hide a comment (moderation): out of every list, counter and score."""
+    from hojre.interactions.service import hide_comment
+
+    async def work(session: AsyncSession, hub: Hub) -> bool:
+        return await hide_comment(session, comment_id=comment_id)
+
+    if not _in_transaction(work):
+        console.print(f"[red]no visible comment {comment_id}[/red]")
+        raise typer.Exit(1)
+    console.print(f"comment {comment_id} hidden")
 
 
 @outbox_app.command("deliver")

@@ -240,9 +240,7 @@ class ProductDetail:
 
 
 async def _get_active(session: AsyncSession, model: type[Listed], target_id: int) -> Listed:
-    row = await session.scalar(
-        select(model).where(model.id == target_id, visible(model))
-    )
+    row = await session.scalar(select(model).where(model.id == target_id, visible(model)))
     if row is None:
         raise NotFound
     return row
@@ -342,3 +340,30 @@ async def get_product_detail(session: AsyncSession, product_id: int) -> ProductD
         media=await _media(session, TargetKind.product, product.id),
         comments=await _comments(session, TargetKind.product, product.id),
     )
+
+
+# -- staff -----------------------------------------------------------------------------------
+
+
+async def assign_to_store(session: AsyncSession, *, user: User, store_id: int) -> None:
+    """Make a seller an active seller of the store, or a store manager its manager."""
+    from hojre.accounts.models import Role
+    from hojre.core.dialect import upsert
+    from hojre.core.errors import HojreError
+
+    store = await session.get(Store, store_id)
+    if store is None:
+        raise HojreError("Store Not Found")
+    if user.role == Role.store_manager:
+        store.manager_id = user.id
+    elif user.role == Role.seller:
+        await session.execute(
+            upsert(session, StoreSeller)
+            .values(store_id=store.id, user_id=user.id, status=Status.active)
+            .on_conflict_do_update(
+                index_elements=["store_id", "user_id"], set_={"status": Status.active}
+            )
+        )
+    else:
+        raise HojreError("Only sellers and store managers belong to a store")
+    await session.flush()
