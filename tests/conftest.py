@@ -237,4 +237,3 @@ async def api(client: httpx.AsyncClient, hub: Hub) -> Api:
 @pytest.fixture
 def redis_url() -> Iterator[str]:
     yield require_service(REDIS_URL, "Redis")
-
