@@ -9,7 +9,7 @@ from hojre.core.clock import to_unix
 from hojre.core.pagination import MAX_PER_PAGE, Page, PageRequest
 from hojre.core.text import parse_int
 from hojre.messaging import service
-from hojre.messaging.models import Broadcast
+from hojre.messaging.models import Broadcast, Offer
 from hojre.messaging.service import ChatItem, MessageItem, OfferItem, StoreMessageItem
 from hojre.web_v1.endpoint import Call, V1Params, V1Router, param
 from hojre.web_v1.envelopes import listing, ok, page_request
@@ -242,8 +242,7 @@ async def answer_store_message(call: Call[AnswerParams]) -> dict[str, Any]:
 # -- offers ----------------------------------------------------------------------------------
 
 
-def render_offer(item: OfferItem) -> dict[str, Any]:
-    o = item.offer
+def _offer_fields(o: Offer) -> dict[str, Any]:
     return {
         "id": o.id,
         "user": o.user_id,
@@ -251,22 +250,19 @@ def render_offer(item: OfferItem) -> dict[str, Any]:
         "sentDate": to_unix(o.created_at),
         "read": int(o.read),
         "store": o.store_id,
-        "storeName": item.store_title,
-        "storeLogo": item.store_logo,
     }
+
+
+def render_offer(item: OfferItem) -> dict[str, Any]:
+    """An offer as its customer sees it."""
+    return {**_offer_fields(item.offer), "storeName": item.store_title,
+            "storeLogo": item.store_logo}  # fmt: skip
 
 
 def render_store_offer(item: OfferItem) -> dict[str, Any]:
-    o = item.offer
-    return {
-        "id": o.id,
-        "user": o.user_id,
-        "text": o.text,
-        "sentDate": to_unix(o.created_at),
-        "read": int(o.read),
-        "store": o.store_id,
-        "targetName": full_name(item.customer_name, item.customer_family),
-    }
+    """An offer as the store side sees it."""
+    return {**_offer_fields(item.offer),
+            "targetName": full_name(item.customer_name, item.customer_family)}  # fmt: skip
 
 
 @router.get("/offers", Paged, auth=True, summary="Offers sent to the caller")
