@@ -1,6 +1,7 @@
 """``hojre demo``: the demo marketplace's size and shape, counters equal to the rows, every
-"my …" list of the demo customer filled, idempotency, and the same rows from the same seed
-(compared across two databases: the backend under test and a reference SQLite file)."""
+"my …" list of the demo customer filled, their conversations (chats, messages to stores, offers,
+broadcasts) and the named staff's, idempotency, and the same rows from the same seed (compared
+across two databases: the backend under test and a reference SQLite file)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,16 @@ from hojre.interactions.registry import (
     InteractionKind,
     TargetKind,
 )
+from hojre.messaging import service as messaging
+from hojre.messaging.models import (
+    Broadcast,
+    Chat,
+    ChatMessage,
+    ChatStatus,
+    MessageStatus,
+    Offer,
+    StoreMessage,
+)
 from hojre.web_v1.interactions import LIST_SUFFIX, WIRE_TARGET
 from tests.conftest import Api
 
@@ -43,6 +54,8 @@ pytestmark = pytest.mark.anyio
 
 PASSWORD = "hojre-demo"
 DEMO_CUSTOMER = "09120000001"
+DEMO_SELLER = "09120000003"
+DEMO_MANAGER = "09120000004"
 PERSIAN = re.compile(r"[\u0600-\u06ff]")
 COUNTERS = (*(spec.counter for spec in KINDS.values()), "score_total", "score_count")
 CATALOG = (Bazaar, Mall, Store, Product)
@@ -81,7 +94,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Dump:
 async def test_demo_marketplace(hub: Hub, api: Api, reference: Dump) -> None:
     started = time.perf_counter()
     accounts = await load_demo(hub.db, PASSWORD)
-    # About 2-3 s on either database; the bound only catches a gross slowdown.
+    # About 3 s on either database; the bound only catches a gross slowdown.
     assert time.perf_counter() - started < 20
 
     async with hub.db.unit_of_work(write=False) as session:
@@ -91,6 +104,7 @@ async def test_demo_marketplace(hub: Hub, api: Api, reference: Dump) -> None:
         await _assert_people(session)
         await _assert_counters(session)
         await _assert_demo_customer_lists(session, accounts)
+        await _assert_conversations(session, accounts, first_store)
         showcase = {
             "bazzars": await session.scalar(select(Bazaar.id).where(Bazaar.slug == MARKER_SLUG)),
             "malls": await session.scalar(select(func.min(Mall.id))),
@@ -113,6 +127,9 @@ async def test_demo_marketplace(hub: Hub, api: Api, reference: Dump) -> None:
     assert await load_demo(hub.db, PASSWORD) == accounts
     assert await existing_demo(hub.db, PASSWORD) == accounts
     assert await dump(hub.db) == loaded
+
+    # Last, as opening a chat marks its messages seen.
+    await _walk_the_messages(api)
 
 
 async def test_reserved_cellphone_taken(hub: Hub) -> None:
@@ -309,6 +326,94 @@ async def _assert_demo_customer_lists(session: AsyncSession, accounts: list[Demo
         assert about.total >= 1, cellphone
 
 
+async def _assert_conversations(
+    session: AsyncSession, accounts: list[DemoAccount], first_store: int | None
+) -> None:
+    """Chats, messages to stores, offers and broadcasts: well formed, before BASE_TIME, and
+    some of each for the demo customer and the named staff of the first store."""
+    by_phone = {a.cellphone: a.id for a in accounts}
+    customer, seller = by_phone[DEMO_CUSTOMER], by_phone[DEMO_SELLER]
+    manager = await session.get_one(User, by_phone[DEMO_MANAGER])
+    page = PageRequest(per_page=100)
+
+    chats = (await session.scalars(select(Chat).order_by(Chat.id))).all()
+    lines: dict[int, list[ChatMessage]] = {chat.id: [] for chat in chats}
+    for message in await session.scalars(select(ChatMessage).order_by(ChatMessage.id)):
+        lines[message.chat_id].append(message)
+    for chat in chats:
+        said = lines[chat.id]
+        assert 2 <= len(said) <= 8, chat.id
+        assert all(PERSIAN.search(m.text) for m in said)
+        times = [m.created_at for m in said]
+        assert chat.created_at < times[0] and times == sorted(times) and times[-1] < BASE_TIME
+        assert {m.sender_id for m in said} <= {chat.customer_id, chat.seller_id}
+        assert said[0].sender_id == chat.customer_id
+        answered = any(m.sender_id == chat.seller_id for m in said)
+        assert answered == (chat.status != ChatStatus.pending), chat.id
+        if chat.status == ChatStatus.finished:
+            assert chat.finished_at is not None and times[-1] < chat.finished_at < BASE_TIME
+            assert all(m.status == MessageStatus.seen for m in said)
+        else:
+            assert chat.finished_at is None
+    assert {chat.status for chat in chats} == set(ChatStatus)
+    assert len({chat.customer_id for chat in chats}) >= 10  # generated customers chat too
+    assert len({chat.store_id for chat in chats}) >= 10
+
+    mine = [chat for chat in chats if chat.customer_id == customer]
+    assert {chat.status for chat in mine} == set(ChatStatus)
+    assert any(c.store_id == first_store and c.seller_id == seller for c in mine)
+    assert len({chat.store_id for chat in mine}) >= 3
+    listed = await messaging.list_chats(session, user_id=customer, page=page)
+    assert listed.total == len(mine) and any(item.unread for item in listed.items)
+    for staff in (seller, manager.id):
+        listed = await messaging.list_chats(session, user_id=staff, page=page)
+        assert listed.total >= 3 and {item.store_id for item in listed.items} == {first_store}
+
+    notes = (await session.scalars(select(StoreMessage))).all()
+    managers = {
+        row.id: row.manager_id for row in await session.execute(select(Store.id, Store.manager_id))
+    }
+    for note in notes:
+        assert PERSIAN.search(note.title) and PERSIAN.search(note.text)
+        assert note.created_at < BASE_TIME
+        if note.answer is not None:
+            assert PERSIAN.search(note.answer) and note.read
+            assert note.answered_by == managers[note.store_id]
+            assert note.answered_at is not None
+            assert note.created_at < note.answered_at < BASE_TIME
+    my_notes = [note for note in notes if note.user_id == customer]
+    assert any(n.store_id == first_store and n.answered_by == manager.id for n in my_notes)
+    assert any(note.answer is None for note in my_notes)
+    to_manager = await messaging.list_store_messages_for_manager(
+        session, manager=manager, page=page
+    )
+    assert to_manager.total >= 2
+
+    offers = (await session.scalars(select(Offer))).all()
+    staff_of = {
+        (row.store_id, row.user_id)
+        for row in (await session.execute(select(StoreSeller.store_id, StoreSeller.user_id)))
+    } | set(managers.items())
+    for offer in offers:
+        assert PERSIAN.search(offer.text) and offer.created_at < BASE_TIME
+        assert (offer.store_id, offer.sender_id) in staff_of
+        assert await messaging.has_interacted(
+            session, user_id=offer.user_id, store_id=offer.store_id
+        )
+    my_offers = [offer for offer in offers if offer.user_id == customer]
+    assert {offer.sender_id for offer in my_offers} >= {seller, manager.id}
+    assert len({offer.store_id for offer in my_offers}) >= 2
+    from_store = await messaging.list_store_offers(session, manager=manager, page=page)
+    assert from_store.total >= 2
+    assert len(offers) >= 20
+
+    broadcasts = (await session.scalars(select(Broadcast))).all()
+    assert {b.role for b in broadcasts} == {None, Role.customer, Role.seller, Role.store_manager}
+    admin = by_phone["09120000005"]
+    assert all(b.show and b.user_id == admin and b.day < BASE_TIME.date() for b in broadcasts)
+    assert all(b.created_at < BASE_TIME and PERSIAN.search(b.text) for b in broadcasts)
+
+
 async def _walk_the_api(api: Api, showcase: dict[str, int | None]) -> None:
     """What the apps see: every list the demo customer opens has items."""
     login = await api.post("/user/login", username=DEMO_CUSTOMER, password=PASSWORD)
@@ -339,6 +444,43 @@ async def _walk_the_api(api: Api, showcase: dict[str, int | None]) -> None:
         body = await api.get(f"/{path}/{showcase[path]}")
         for key in keys:
             assert body[key], (path, key, body)
+
+
+async def _login(api: Api, cellphone: str) -> dict[str, str]:
+    login = await api.post("/user/login", username=cellphone, password=PASSWORD)
+    assert login["message"] == "Login Success", login
+    return {"username": cellphone, "token": login["data"]["token"]}
+
+
+async def _walk_the_messages(api: Api) -> None:
+    """What the apps see: the demo customer's, seller's and manager's messaging lists."""
+    customer = await _login(api, DEMO_CUSTOMER)
+    chats = await api.get("/chats", **customer)
+    assert {chat["status"] for chat in chats["items"]} == {"pending", "chatting", "finished"}
+    unread = next(chat for chat in chats["items"] if chat["unread"])
+    said = await api.get("/main-chats", id=unread["id"], **customer)
+    assert said["items"] and all(PERSIAN.search(m["text"]) for m in said["items"]), said
+    chats = await api.get("/chats", **customer)
+    assert next(c for c in chats["items"] if c["id"] == unread["id"])["unread"] == 0
+    notes = await api.get("/store-messages", **customer)
+    assert {note["status"] for note in notes["items"]} == {"answered", "pending"}, notes
+    offers = await api.get("/offers", **customer)
+    assert offers["items"] and all(o["storeName"] for o in offers["items"]), offers
+    for auth, role in (
+        (customer, Role.customer),
+        (await _login(api, DEMO_SELLER), Role.seller),
+        (await _login(api, DEMO_MANAGER), Role.store_manager),
+    ):
+        broadcasts = await api.get("/broadcasts", **auth)
+        assert {b["role"] for b in broadcasts["items"]} == {None, role}, broadcasts
+        if role is not Role.customer:
+            chats = await api.get("/chats", **auth)
+            assert chats["_meta"]["totalCount"] >= 3 and chats["items"], chats
+    manager = await _login(api, DEMO_MANAGER)
+    for path in ("/store-manager/store-messages", "/store-manager/offers"):
+        body = await api.post(path, **manager)
+        assert body["status"] == "success" and int(body["totalCount"]) >= 2, (path, body)
+        assert body["data"], (path, body)
 
 
 # -- a dump of what the demo wrote, for comparing two loads -----------------------------------
@@ -373,6 +515,20 @@ async def dump(db: Database) -> Dump:
             Comment.id, Comment.user_id, Comment.target, Comment.target_id, Comment.text,
             Comment.pros, Comment.cons, Comment.score, Comment.visible, Comment.created_at,
         ),
+        "chats": select(Chat.id, Chat.customer_id, Chat.store_id, Chat.seller_id, Chat.status,
+                        Chat.created_at, Chat.finished_at),
+        "chat_messages": select(ChatMessage.id, ChatMessage.chat_id, ChatMessage.sender_id,
+                                ChatMessage.text, ChatMessage.status, ChatMessage.created_at),
+        "store_messages": select(
+            StoreMessage.id, StoreMessage.user_id, StoreMessage.store_id, StoreMessage.title,
+            StoreMessage.text, StoreMessage.attachment, StoreMessage.read, StoreMessage.answer,
+            StoreMessage.answer_attachment, StoreMessage.answered_by, StoreMessage.answered_at,
+            StoreMessage.created_at,
+        ),
+        "offers": select(Offer.id, Offer.user_id, Offer.store_id, Offer.sender_id, Offer.text,
+                         Offer.read, Offer.created_at),
+        "broadcasts": select(Broadcast.id, Broadcast.title, Broadcast.text, Broadcast.user_id,
+                             Broadcast.role, Broadcast.day, Broadcast.show, Broadcast.created_at),
         **{
             f"{model.__tablename__}_counters": select(
                 model.id, *(getattr(model, column) for column in COUNTERS)

@@ -22,6 +22,7 @@ from hojre.core.security import hash_password
 from hojre.demo_data import marketplace
 from hojre.demo_data.marketplace import BASE_TIME, DEMO_SEED, DemoDataError, NamedUsers
 from hojre.interactions.models import Comment, Mark, View
+from hojre.messaging.models import Broadcast, Chat, ChatMessage, Offer, StoreMessage
 
 __all__ = [
     "DEMO_SEED",
@@ -122,6 +123,11 @@ async def demo_counts(db: Database) -> dict[str, int]:
         "views": View,
         "marks": Mark,
         "comments": Comment,
+        "chats": Chat,
+        "chat messages": ChatMessage,
+        "store messages": StoreMessage,
+        "offers": Offer,
+        "broadcasts": Broadcast,
     }
     async with db.unit_of_work(write=False) as session:
         return {
@@ -142,6 +148,7 @@ def _marketplace_people(named: list[User]) -> NamedUsers:
         customers=tuple(by_role[Role.customer]),
         seller=next(iter(by_role[Role.seller]), None),
         manager=next(iter(by_role[Role.store_manager]), None),
+        admin=next(iter(by_role[Role.admin]), None),
     )
 
 

@@ -1,10 +1,13 @@
 """The seeded demo marketplace: bazaars, malls, stores with their staff, products, customers
-and what those customers did (views, likes, dislikes, favourites, follows, comments).
+and what those customers did (views, likes, dislikes, favourites, follows, comments), and
+their conversations with the stores (chats, messages to stores, offers; see
+:mod:`.conversations`) and the admin's broadcasts.
 
 The same seed gives the same rows: one ``random.Random`` and one seeded Faker drive every
 choice, every timestamp is counted back from :data:`BASE_TIME`, and nothing depends on the
 ids the database hands out. Catalogue rows are added in bulk; interactions go through the
-interactions service, so the counters equal the rows exactly as in production. The caller
+interactions service, so the counters equal the rows exactly as in production, and
+conversations through the messaging service. The caller
 owns the unit of work (one transaction for the whole marketplace).
 """
 
@@ -33,7 +36,7 @@ from hojre.catalog.models import (
     StoreSeller,
 )
 from hojre.catalog.service import slugify
-from hojre.demo_data import phrases, words
+from hojre.demo_data import conversations, phrases, words
 from hojre.demo_data.phrases import CommentWords
 from hojre.geo.models import City, Hood, State
 from hojre.interactions import service as interactions
@@ -146,6 +149,7 @@ class NamedUsers:
     customers: tuple[int, ...]  # the demo customer first
     seller: int | None
     manager: int | None
+    admin: int | None = None  # the author of the broadcasts
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +162,11 @@ class Summary:
     views: int
     marks: int
     comments: int
+    chats: int = 0
+    chat_messages: int = 0
+    store_messages: int = 0
+    offers: int = 0
+    broadcasts: int = 0
 
 
 async def exists(session: AsyncSession) -> bool:
@@ -296,6 +305,7 @@ class _Generator:
         for user_id in (*self.named.customers[1:], *customers):
             self._plan_customer(user_id, staff)
         counts = await self._play()
+        talk = await self._conversations(stores, products, customers)
         await self._settle_timestamps(bazaars, malls, stores, products)
         return Summary(
             bazaars=len(bazaars),
@@ -306,6 +316,11 @@ class _Generator:
             views=counts.get(InteractionKind.view, 0),
             marks=sum(n for kind, n in counts.items() if KINDS[kind].slot is not None),
             comments=counts.get(InteractionKind.comment, 0),
+            chats=talk.chats,
+            chat_messages=talk.chat_messages,
+            store_messages=talk.store_messages,
+            offers=talk.offers,
+            broadcasts=talk.broadcasts,
         )
 
     # -- small helpers ---------------------------------------------------------------------
@@ -951,6 +966,45 @@ class _Generator:
         for comment_id in sorted(self.rng.sample(others, round(len(others) * HIDDEN_COMMENTS))):
             await interactions.hide_comment(session, comment_id=comment_id)
         return counts
+
+    # -- conversations ---------------------------------------------------------------------
+
+    async def _conversations(
+        self, stores: list[_StorePlan], products: list[Product], customers: list[int]
+    ) -> conversations.Counts:
+        """Chats, messages to stores, offers and broadcasts, after the interactions (offers
+        go to customers who visited the store)."""
+        goods: dict[int, list[tuple[str, int]]] = {plan.id: [] for plan in stores}
+        for product in products:
+            goods[product.store_id].append((product.title, product.price))
+        shops = [
+            conversations.Shop(
+                id=plan.id,
+                title=plan.title,
+                goods=words.CATEGORY_WORDS[plan.category].goods,
+                manager=plan.manager,
+                sellers=tuple(plan.seller_ids),
+                products=tuple(goods[plan.id]),
+            )
+            for plan in stores
+        ]
+        visits: dict[int, list[tuple[datetime, int]]] = {}
+        for (user, target, target_id, slot), at in self.times.items():
+            if target is TargetKind.store and slot == "view":
+                visits.setdefault(user, []).append((at, target_id))
+        for seen in visits.values():
+            seen.sort()
+        named = self.named
+        people = conversations.People(
+            customer=named.customers[0] if named.customers else None,
+            customers=(*named.customers[1:], *customers),
+            regulars=named.customers[1:],
+            seller=named.seller,
+            admin=named.admin,
+        )
+        return await conversations.create(
+            self.session, self.rng, now=BASE_TIME, shops=shops, people=people, visits=visits
+        )
 
     async def _settle_timestamps(
         self,
