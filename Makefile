@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install serve test lint typecheck pytest clean
+.PHONY: install serve test lint typecheck pytest clean bench bench-quick faults
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,21 @@ pytest: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+## make faults: kill -9 workers and crash a private PostgreSQL under writes (see faults/README.md)
+faults: install
+	$(BIN)/python faults/run.py
+
+## make bench: big (scale 1.0) and small (0.01) datasets on PostgreSQL and SQLite, wrk on 8
+## endpoints, results in bench/results/<date>.md (about 25 min; BENCH_ARGS: see bench/run.py -h)
+bench: install
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	$(BIN)/python bench/run.py --mode full $(BENCH_ARGS)
+
+## make bench-quick: the small datasets only, 5 s per endpoint (under 3 min)
+bench-quick: install
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	$(BIN)/python bench/run.py --mode quick $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -104,3 +104,20 @@ def test_production_refuses_kavenegar_without_a_key() -> None:
             sms_backend="kavenegar",
             kavenegar_api_key=None,
         )
+
+
+async def test_file_backend_drops_a_resent_key_like_a_gateway(tmp_path: Path) -> None:
+    """The outbox resends a row whose sender died after sending; the key must stop it."""
+    path = tmp_path / "sms.jsonl"
+    first, second = FileBackend(path), FileBackend(path)  # two server processes
+    sms = OutgoingSms(key="hojre-sms-7", to="09121234567", text="کد: 12345", kind="activation")
+    await first.send(sms)
+    await second.send(sms)
+    await first.send(sms)
+    # A writer killed mid-line leaves a torn line; the next message starts on its own line.
+    with path.open("ab") as handle:
+        handle.write(b'{"key": "hojre-sms-8", "to": "0912')
+    await second.send(OutgoingSms(key="hojre-sms-9", to="09121234567", text="x", kind="k"))
+    lines = path.read_text().splitlines()
+    keys = [json.loads(line)["key"] for line in lines if line.endswith("}")]
+    assert keys == ["hojre-sms-7", "hojre-sms-9"]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import hashlib
 import logging
+import os
 import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import httpx
 import orjson
@@ -57,24 +59,61 @@ class ConsoleBackend:
 
 
 class FileBackend:
-    """Development and tests: one JSON line per message (``to``, ``text``, ``code``, ...)."""
+    """Development and tests: one JSON line per message (``to``, ``text``, ``code``, ...).
+
+    Like a real gateway it honours the idempotency key: a message whose key is in the file
+    already is not written again. The outbox resends a row whose sender died (or lost the
+    database) after the send but before recording it, and counts on exactly that. The file is
+    locked while it is checked and appended, so every server process and ``hojre outbox
+    deliver`` can share it; each remembers the keys it has read and reads only what is new.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._keys: set[str] = set()
+        self._scanned = 0  # bytes of the file whose keys are in ``_keys``
+        self._file_id: tuple[int, int] | None = None  # (device, inode) they were read from
 
     async def send(self, sms: OutgoingSms) -> str | None:
         line = orjson.dumps(
             {"key": sms.key, "to": sms.to, "text": sms.text, "kind": sms.kind, "code": sms.code}
         )
-        await asyncio.to_thread(self._append, line + b"\n")
+        await asyncio.to_thread(self._append, sms.key, line + b"\n")
         return sms.key
 
-    def _append(self, line: bytes) -> None:
+    def _append(self, key: str, line: bytes) -> None:
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("ab") as handle:
-                handle.write(line)
+            with self.path.open("a+b") as handle:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # released when the file closes
+                torn = self._catch_up(handle)
+                if key in self._keys:
+                    return
+                # A writer that died mid-line left no newline: end its line before ours.
+                handle.write(b"\n" + line if torn else line)
+                handle.flush()
+                self._keys.add(key)
+                self._scanned = handle.tell()
+
+    def _catch_up(self, handle: BinaryIO) -> bool:
+        """Read the keys appended since the last look; True if the file ends mid-line."""
+        stat = os.fstat(handle.fileno())
+        if (stat.st_dev, stat.st_ino) != self._file_id or stat.st_size < self._scanned:
+            # Another file, or this one truncated: start over.
+            self._file_id, self._keys, self._scanned = (stat.st_dev, stat.st_ino), set(), 0
+        handle.seek(self._scanned)
+        chunk = handle.read(stat.st_size - self._scanned)
+        complete = chunk.rfind(b"\n") + 1
+        for raw in chunk[:complete].splitlines():
+            try:
+                record = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                continue  # a torn line: its message was never recorded as sent
+            if isinstance(record, dict) and isinstance(record.get("key"), str):
+                self._keys.add(record["key"])
+        self._scanned += complete
+        return complete < len(chunk)
 
     async def aclose(self) -> None:
         return None
