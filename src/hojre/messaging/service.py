@@ -22,6 +22,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    union,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -93,11 +94,17 @@ def managed_store_ids(user_id: int) -> Select[int]:
 
 
 def chat_visible_to(user_id: int) -> ColumnElement[bool]:
-    return or_(
-        Chat.customer_id == user_id,
-        Chat.seller_id == user_id,
-        Chat.store_id.in_(staff_store_ids(user_id)),
+    """Chats of the user as customer, as their seller, or as staff of the chat's store.
+
+    A union of three index scans: an ``OR`` of the same conditions makes PostgreSQL scan every
+    chat (a million rows in the benchmark) for each request.
+    """
+    mine = union(
+        select(Chat.id).where(Chat.customer_id == user_id),
+        select(Chat.id).where(Chat.seller_id == user_id),
+        select(Chat.id).where(Chat.store_id.in_(staff_store_ids(user_id))),
     )
+    return Chat.id.in_(mine)
 
 
 async def store_audience(session: AsyncSession, store_id: int) -> list[int]:
