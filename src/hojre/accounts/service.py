@@ -45,6 +45,10 @@ STAFF_ROLES = frozenset({Role.seller, Role.store_manager})
 _CODE = re.compile(r"[1-9][0-9]{4}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 _LANDLINE = re.compile(r"0[0-9]{10}")
+# Control characters (tab and line breaks aside) are dropped from profile text, as from
+# comments: PostgreSQL refuses NUL in text (a 500), and none of them belongs in a profile.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ID_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,7 +403,7 @@ def _label(name: str) -> str:
 
 async def update_profile(session: AsyncSession, *, user: User, changes: ProfileChanges) -> User:
     """Validate every rule, report all failures at once, then write."""
-    sent = {k: v.strip() for k, v in changes.values.items()}
+    sent = {k: _CONTROL.sub("", v).strip() for k, v in changes.values.items()}
     problems: list[str] = []
     clean: dict[str, object] = {}
 
@@ -473,7 +477,10 @@ async def _check_places(
         elif sent[name] == "":
             ids[name] = None
         else:
-            ids[name] = parse_int(sent[name])
+            # Ids are 32-bit INTEGER columns: 0 reached the foreign key (reported as a taken
+            # email), a bigger number PostgreSQL's range check (a 500). Neither names a place.
+            value = parse_int(sent[name])
+            ids[name] = value if value is not None and 0 < value <= _ID_MAX else None
             if ids[name] is None:
                 problems.append(f"{_label(name)} is invalid.")
     if problems:

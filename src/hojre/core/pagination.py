@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 T = TypeVar("T")
 
 MAX_PER_PAGE = 300
+# OFFSET is a signed 64-bit integer on SQLite and PostgreSQL; a page number may be any digits.
+MAX_OFFSET = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +22,8 @@ class PageRequest:
 
     @property
     def offset(self) -> int:
-        return (self.page - 1) * self.per_page
+        """Capped, so a huge page asks for nothing instead of overflowing the database."""
+        return min((self.page - 1) * self.per_page, MAX_OFFSET)
 
     @property
     def limit(self) -> int:

@@ -11,6 +11,7 @@ from hojre.accounts.service import IssuedToken
 from hojre.core.pagination import Page
 from hojre.web_v1.endpoint import Call, V1Params, V1Router, param
 from hojre.web_v1.envelopes import listing, ok, page_request
+from hojre.web_v1.openapi import Reply
 
 router = V1Router("accounts")
 
@@ -44,7 +45,12 @@ def _token_data(issued: IssuedToken) -> dict[str, Any]:
     return {"id": issued.user.id, "username": issued.user.cellphone, "token": issued.token}
 
 
-@router.post("/user/register", Credentials, summary="Register a customer; an SMS code follows")
+@router.post(
+    "/user/register",
+    Credentials,
+    response=Reply.register,
+    summary="Register a customer; an SMS code follows",
+)
 async def register(call: Call[Credentials]) -> dict[str, Any]:
     user = await service.register(
         call.session,

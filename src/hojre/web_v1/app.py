@@ -20,7 +20,7 @@ from hojre.core.settings import Settings, get_settings
 from hojre.web_v1 import accounts, catalog, geo, interactions, messaging
 from hojre.web_v1.endpoint import SERVER_ERROR, V1Router, json_response
 from hojre.web_v1.live import mount as mount_live
-from hojre.web_v1.openapi import ENVELOPE_SCHEMAS, SECURITY_SCHEMES
+from hojre.web_v1.openapi import ENVELOPE_SCHEMAS, SECURITY_SCHEMES, Reply, responses
 
 log = logging.getLogger("hojre.web")
 
@@ -78,7 +78,12 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
 
     web = APIRouter(prefix="/web")
 
-    @web.get("/ping", summary="Health check; touches nothing", tags=["service"])
+    @web.get(
+        "/ping",
+        summary="Health check; touches nothing",
+        tags=["service"],
+        openapi_extra={"responses": responses(Reply.action)},
+    )
     async def ping() -> Response:
         return Response(PING, media_type="application/json")
 

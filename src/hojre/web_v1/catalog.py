@@ -20,6 +20,7 @@ from hojre.interactions.registry import TargetKind
 from hojre.web_v1.endpoint import Call, Handler, NoParams, V1Params, V1Router, param
 from hojre.web_v1.envelopes import listing, page_request
 from hojre.web_v1.interactions import DEFAULT_AVATAR, WIRE_TARGET, render_comment
+from hojre.web_v1.openapi import Reply
 from hojre.web_v1.params import NO_ID, wire_filter, wire_id
 
 router = V1Router("catalogue")
@@ -369,27 +370,42 @@ for _spec in LISTS:
     )
 
 
-@router.get("/bazzars/{id}", NoParams, summary="One bazaar with media, comments, malls, stores")
+@router.get(
+    "/bazzars/{id}",
+    NoParams,
+    response=Reply.bazaar,
+    summary="One bazaar with media, comments, malls, stores",
+)
 async def bazaar_detail(call: Call[NoParams]) -> dict[str, Any]:
     detail = await service.get_bazaar_detail(call.session, _path_id(call))
     return render_bazaar_detail(detail)
 
 
-@router.get("/malls/{id}", NoParams, summary="One mall with media, comments and stores")
+@router.get(
+    "/malls/{id}", NoParams, response=Reply.mall, summary="One mall with media, comments and stores"
+)
 async def mall_detail(call: Call[NoParams]) -> dict[str, Any]:
     detail = await service.get_mall_detail(call.session, _path_id(call))
     return render_mall_detail(detail)
 
 
 @router.get(
-    "/stores/{id}", NoParams, summary="One store with media, comments, sellers and branches"
+    "/stores/{id}",
+    NoParams,
+    response=Reply.store,
+    summary="One store with media, comments, sellers and branches",
 )
 async def store_detail(call: Call[NoParams]) -> dict[str, Any]:
     detail = await service.get_store_detail(call.session, _path_id(call))
     return render_store_detail(detail)
 
 
-@router.get("/products/{id}", NoParams, summary="One product with media and comments")
+@router.get(
+    "/products/{id}",
+    NoParams,
+    response=Reply.product,
+    summary="One product with media and comments",
+)
 async def product_detail(call: Call[NoParams]) -> dict[str, Any]:
     detail = await service.get_product_detail(call.session, _path_id(call))
     return render_product_detail(detail)

@@ -26,6 +26,7 @@ from hojre.core.errors import HojreError, NotLoggedIn
 from hojre.core.hub import Hub
 from hojre.core.text import ascii_digits
 from hojre.web_v1.envelopes import error
+from hojre.web_v1.openapi import Reply
 from hojre.web_v1.params import collect_params
 
 log = logging.getLogger("hojre.web")
@@ -131,6 +132,8 @@ class Endpoint:
     # Writes take SQLite's write lock up front; POSTs write, and a few GETs do too
     # (reading a chat marks its messages seen).
     write: bool | None = None
+    # What a success answers, for OpenAPI; None: the shape's (POST action, paged GET list).
+    response: Reply | None = None
 
     @property
     def writes(self) -> bool:
@@ -157,7 +160,8 @@ class V1Router:
     def get(
         self, path: str, params: type[V1Params] = NoParams, **options: Any
     ) -> Callable[[Handler], Handler]:
-        """Options: ``auth``, ``summary``, ``cacheable``, ``not_logged_in`` (see Endpoint)."""
+        """Options: ``auth``, ``summary``, ``cacheable``, ``not_logged_in``, ``write``,
+        ``response`` (see Endpoint)."""
         return self._register("GET", path, params, **options)
 
     def post(

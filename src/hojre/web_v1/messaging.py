@@ -13,6 +13,7 @@ from hojre.messaging.models import Broadcast, Offer
 from hojre.messaging.service import ChatItem, MessageItem, OfferItem, StoreMessageItem
 from hojre.web_v1.endpoint import Call, V1Params, V1Router, param
 from hojre.web_v1.envelopes import listing, ok, page_request
+from hojre.web_v1.openapi import Reply
 from hojre.web_v1.params import wire_id
 
 router = V1Router("messaging")
@@ -202,6 +203,7 @@ class StoreSidePaged(V1Params):
 
 
 @router.post("/store-manager/store-messages", StoreSidePaged, auth=True,
+             response=Reply.store_side,
              summary="Messages to the caller's stores (store managers)")  # fmt: skip
 async def manager_store_messages(call: Call[StoreSidePaged]) -> dict[str, Any]:
     page = await service.list_store_messages_for_manager(
@@ -303,6 +305,7 @@ async def send_offer(call: Call[SendOfferParams]) -> dict[str, Any]:
 
 
 @router.post("/store-manager/offers", StoreSidePaged, auth=True,
+             response=Reply.store_side,
              summary="Offers sent from the caller's stores (store managers)")  # fmt: skip
 async def manager_offers(call: Call[StoreSidePaged]) -> dict[str, Any]:
     page = await service.list_store_offers(
@@ -337,7 +340,7 @@ class BroadcastIdParams(V1Params):
     id: str | None = param("The broadcast's id (in the path).", type="integer")
 
 
-@router.get("/broadcasts/{id}", BroadcastIdParams, auth=True,
+@router.get("/broadcasts/{id}", BroadcastIdParams, auth=True, response=Reply.broadcast,
             summary="One broadcast, bare (no envelope)")  # fmt: skip
 async def broadcast(call: Call[BroadcastIdParams]) -> dict[str, Any]:
     found = await service.get_broadcast(call.session, role=call.me.role,

@@ -1,8 +1,15 @@
-"""OpenAPI for the v1 endpoints, which read their params themselves (query or body)."""
+"""OpenAPI for the v1 endpoints, which read their params themselves (query or body).
+
+The request side comes from each endpoint's params; the response side from its :class:`Reply`
+(declared with ``response=`` or derived from the endpoint's shape: POST answers the action
+envelope, a paged GET the list envelope). Every reply may also be the error envelope, sent
+with HTTP 200 as the contract says; 500 is the error envelope too.
+"""
 
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -36,33 +43,173 @@ SECURITY_SCHEMES = {
         "description": "The same token as `Authorization: Bearer` (with `username`).",
     },
 }
+
+
+class Reply(StrEnum):
+    """What an endpoint answers with HTTP 200 when it succeeds: a schema in ``components``."""
+
+    action = "ActionEnvelope"
+    listing = "ListEnvelope"
+    store_side = "StoreSideEnvelope"  # the store-manager lists (``totalCount`` a string)
+    register = "RegisterReply"  # id and username at the top level, no ``data``
+    bazaar = "BazaarDetail"
+    mall = "MallDetail"
+    store = "StoreDetail"
+    product = "ProductDetail"
+    broadcast = "Broadcast"  # bare, no envelope
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(required: dict[str, Any], *, closed: bool = True) -> dict[str, Any]:
+    """An object with exactly (``closed``) or at least these keys, each of its schema."""
+    schema: dict[str, Any] = {"type": "object", "required": list(required), "properties": required}
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+_INT = {"type": "integer"}
+_COUNT = {"type": "integer", "minimum": 0}
+_STRING = {"type": "string"}
+_OBJECTS = {"type": "array", "items": {"type": "object"}}
+_LINK = _object({"href": _STRING})
+# A catalogue record as in ``mainData`` (the full field list is in API.md §2).
+_RECORD = _object({"id": _INT, "title": _STRING}, closed=False)
+# In the original search, the number of rows of that kind the search matched, as a string.
+_MATCHED = {"type": "string", "pattern": "^[0-9]+$"}
+
+
+def _composite(*parts: str, matched: bool = True) -> dict[str, Any]:
+    """A catalogue target with its parts, as an element of the original search."""
+    keys: dict[str, Any] = {"mainData": _RECORD, **dict.fromkeys(parts, _OBJECTS)}
+    if matched:
+        keys["totalCount"] = _MATCHED
+    return _object(keys, closed=False)
+
+
 ENVELOPE_SCHEMAS: dict[str, Any] = {
-    "ActionEnvelope": {
-        "type": "object",
-        "required": ["status", "message"],
-        "properties": {
-            "status": {"type": "string", "enum": ["success", "error"]},
-            "message": {"type": "string"},
-            "data": {},
-        },
+    Reply.action: {
+        **_object(
+            {
+                "status": {"type": "string", "enum": ["success", "error"]},
+                "message": _STRING,
+                "data": {"description": '`""` when there is nothing to return.'},
+            }
+        ),
+        "description": "The action envelope.",
     },
-    "ListEnvelope": {
-        "type": "object",
-        "required": ["items", "_links", "_meta"],
-        "properties": {
-            "items": {"type": "array", "items": {"type": "object"}},
-            "_links": {"type": "object"},
-            "_meta": {
-                "type": "object",
-                "required": ["totalCount", "pageCount", "currentPage", "perPage"],
-                "properties": {
-                    k: {"type": "integer"}
-                    for k in ("totalCount", "pageCount", "currentPage", "perPage")
+    "ErrorEnvelope": {
+        **_object(
+            {
+                "status": {"type": "string", "enum": ["error"]},
+                "message": _STRING,
+                "data": {"description": '`""`, or details such as validation messages.'},
+            }
+        ),
+        "description": "Any v1 failure, sent with HTTP 200 (HTTP 500: Server Error).",
+    },
+    Reply.listing: {
+        **_object(
+            {
+                "items": _OBJECTS,
+                "_links": {
+                    "type": "object",
+                    "required": ["self"],
+                    "properties": dict.fromkeys(("self", "first", "prev", "next", "last"), _LINK),
+                    "additionalProperties": False,
                 },
-            },
-        },
+                "_meta": _object(
+                    dict.fromkeys(("totalCount", "pageCount", "currentPage", "perPage"), _COUNT)
+                ),
+            }
+        ),
+        "description": "The list envelope (Yii2 REST style).",
+    },
+    Reply.store_side: {
+        **_object(
+            {
+                "status": {"type": "string", "enum": ["success"]},
+                "message": _STRING,
+                "totalCount": _MATCHED,
+                "totalPages": _COUNT,
+                "page": _COUNT,
+                "perPage": _COUNT,
+                "data": _OBJECTS,
+            }
+        ),
+        "description": "The store-manager list envelope of the original service.",
+    },
+    Reply.register: {
+        **_object(
+            {
+                "status": {"type": "string", "enum": ["success"]},
+                "message": _STRING,
+                "id": _INT,
+                "username": _STRING,
+            }
+        ),
+        "description": "A registration: id and username at the top level.",
+    },
+    Reply.bazaar: _composite(
+        "bazzarMedia", "bazzarPoints", "bazzarUserComments", "malls", "stores"
+    ),
+    Reply.mall: _composite("mallMedia", "mallUserComments", "stores"),
+    Reply.store: _composite(
+        "storeMedia", "storePoints", "stores", "storeUserComments", "storeSellers"
+    ),
+    Reply.product: _composite("productMedia", "productUserComments", matched=False),
+    Reply.broadcast: _object(
+        {
+            "id": _INT,
+            "title": _STRING,
+            "text": _STRING,
+            "user": {"type": ["integer", "null"]},
+            "role": {"type": ["integer", "null"]},
+            "date": {"type": "string", "format": "date"},
+            "show": {"type": "string", "enum": ["yes", "no"]},
+        }
+    ),
+    "HttpError": {
+        **_object({"name": _STRING, "message": _STRING, "code": _INT, "status": _INT}),
+        "description": "Outside the v1 routes: an unknown path (404) or method (405).",
     },
 }
+
+
+def responses(reply: Reply, *, not_found: bool = False) -> dict[str, Any]:
+    """The ``responses`` of an operation whose success is ``reply``."""
+    # Each success schema excludes the error envelope (closed objects, or keys it lacks).
+    ok = _ref(reply) if reply is Reply.action else {"oneOf": [_ref(reply), _ref("ErrorEnvelope")]}
+    described: dict[str, Any] = {
+        "200": {
+            "description": "The answer; errors too are sent with HTTP 200, as the error envelope.",
+            "content": {"application/json": {"schema": ok}},
+        },
+        "500": {
+            "description": "Unexpected failure; nothing was written.",
+            "content": {"application/json": {"schema": _ref("ErrorEnvelope")}},
+        },
+    }
+    if not_found:
+        described["404"] = {
+            "description": "A path segment that is no id at all (such as one with a slash).",
+            "content": {"application/json": {"schema": _ref("HttpError")}},
+        }
+    return described
+
+
+def reply_of(endpoint: Endpoint) -> Reply:
+    """The declared reply, else the shape's: POST → action envelope, paged GET → list."""
+    if endpoint.response is not None:
+        return endpoint.response
+    if endpoint.method == "POST":
+        return Reply.action
+    if getattr(endpoint.params, "paged", False):
+        return Reply.listing
+    raise ValueError(f"GET {endpoint.path}: declare its reply with response=Reply...")
 
 
 def _param_schemas(endpoint: Endpoint) -> dict[str, dict[str, Any]]:
@@ -99,30 +246,7 @@ def describe(endpoint: Endpoint) -> dict[str, Any]:
     in_path = re.findall(r"{([A-Za-z_]+)}", endpoint.path)
     schemas = {k: v for k, v in _param_schemas(endpoint).items() if k not in in_path}
     required = [name for name in _required(endpoint) if name not in in_path]
-    extra: dict[str, Any] = {
-        "responses": {
-            "200": {
-                "description": "The v1 envelope (errors too are sent with HTTP 200).",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "oneOf": [
-                                {"$ref": "#/components/schemas/ActionEnvelope"},
-                                {"$ref": "#/components/schemas/ListEnvelope"},
-                                {"type": "object"},
-                            ]
-                        }
-                    }
-                },
-            },
-            "500": {
-                "description": "Unexpected failure; nothing was written.",
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/ActionEnvelope"}}
-                },
-            },
-        }
-    }
+    extra: dict[str, Any] = {"responses": responses(reply_of(endpoint), not_found=bool(in_path))}
     if endpoint.auth:
         extra["security"] = [{"token": []}, {"bearer": []}]
     path_params = [
