@@ -424,3 +424,11 @@ async def test_ping_never_touches_the_database(tmp_path: Path) -> None:
 async def test_ping_with_a_database(client: httpx.AsyncClient) -> None:
     response = await client.get("/web/ping", params={"username": PHONE, "token": "x"})
     assert response.content == PONG
+
+
+async def test_a_trailing_slash_is_an_unknown_path(client: httpx.AsyncClient) -> None:
+    response = await client.get("/web/stores/")
+    assert response.status_code == 404
+    assert response.json() == {
+        "name": "Not Found", "message": "Page not found.", "code": 0, "status": 404,
+    }  # fmt: skip

@@ -73,6 +73,8 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         "`status: error`; parameters come from the query string or the body.",
         lifespan=lifespan,
         redoc_url=None,
+        # "/web/stores/" is an unknown path (the contract's 404 body), not a redirect.
+        redirect_slashes=False,
     )
     app.state.hub = hub
 
