@@ -24,8 +24,8 @@ serve: install
 	$(BIN)/hojre serve --host $(HOST) --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts bench faults
+	$(BIN)/ruff format --check src tests scripts bench faults
 
 typecheck: install
 	$(BIN)/mypy
@@ -41,7 +41,7 @@ faults: install
 	$(BIN)/python faults/run.py
 
 ## make bench: big (scale 1.0) and small (0.01) datasets on PostgreSQL and SQLite, wrk on 8
-## endpoints, results in bench/results/<date>.md (about 25 min; BENCH_ARGS: see bench/run.py -h)
+## endpoints, results in bench/results/<date>.md (about 30 min; BENCH_ARGS: see bench/run.py -h)
 bench: install
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python bench/run.py --mode full $(BENCH_ARGS)

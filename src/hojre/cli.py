@@ -210,6 +210,27 @@ def outbox_deliver() -> None:
     console.print(f"delivered {_run(main)} message(s)")
 
 
+@app.command("bench-data")
+def bench_data(
+    scale: Annotated[
+        float, typer.Option(min=0.0001, help="1.0: 100k customers, 10k stores, 1M chats, …")
+    ] = 1.0,
+    reset: Annotated[
+        bool, typer.Option(help="Drop and recreate the database (its name must hold 'bench').")
+    ] = False,
+    out: Annotated[
+        str | None, typer.Option(help="Folder for the load generator's token and id files.")
+    ] = None,
+) -> None:
+    """Load a large synthetic dataset in bulk for benchmarks (see hojre.bench_data)."""
+    from pathlib import Path
+
+    from hojre.bench_data import run
+
+    url = get_settings().database_url
+    run(url, scale=scale, reset=reset, out=Path(out) if out else None, console=console)
+
+
 @app.command()
 def serve(
     host: str = "127.0.0.1",

@@ -1,0 +1,1441 @@
+#!/usr/bin/env python3
+"""The HTTP benchmark behind ``make bench`` and ``make bench-quick``.
+
+For each backend (PostgreSQL, SQLite) and dataset (big, small): build the dataset with
+``hojre bench-data`` (unless ``--reuse-data``), start ``hojre serve --workers 2`` on a free
+port, check one response of every endpoint, then drive each endpoint with wrk and a Lua script
+that rotates real tokens and ids (bench/lua/); ``GET /web/ping`` runs first and last, and the
+other endpoints are compared with the mean of the two. Writes ``bench/results/<date>.md``
+(and ``.json``): req/s, p50, p99, ratio to ping, big ÷ small, the targets, the machine's load
+and where the CPU went during each run, the cost of uvicorn's access log, SQL statements per
+request and a py-spy profile of the slowest read.
+
+Run it with the project's venv Python (``.venv/bin/python bench/run.py --help``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+WORK = BENCH / ".work"
+LUA = BENCH / "lua"
+RESULTS = BENCH / "results"
+BIN = Path(sys.executable).parent
+HOJRE = BIN / "hojre"
+PY_SPY = WORK / "tools" / "bin" / "py-spy"
+PG_BASE = os.environ.get("BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PROFILE_RATE = 200
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    key: str
+    label: str
+    script: str
+    kind: str  # ping, read, write
+
+
+ENDPOINTS = (
+    Endpoint("ping", "GET /web/ping", "ping.lua", "ping"),
+    Endpoint("users", "GET /web/users", "users.lua", "read"),
+    Endpoint(
+        "store-user-comments", "GET /web/store-user-comments?id=…", "store_comments.lua", "read"
+    ),
+    Endpoint("stores/<id>", "GET /web/stores/<id>", "store_detail.lua", "read"),
+    Endpoint("chats", "GET /web/chats", "chats.lua", "read"),
+    Endpoint("main-chats", "GET /web/main-chats?id=…", "main_chats.lua", "read"),
+    Endpoint("add-like", "POST /web/user/add-like", "add_like.lua", "write"),
+    Endpoint(
+        "send-chat-message", "POST /web/user/send-chat-message", "send_chat_message.lua", "write"
+    ),
+)
+BY_KEY = {e.key: e for e in ENDPOINTS}
+TARGETS = {  # (hot reads ≥ × ping, writes ≥ × ping)
+    "postgres": (0.25, 0.12),
+    "sqlite": (0.45, None),
+}
+BIG_SMALL_TARGET = 0.9
+P99_P50_TARGET = 5.0
+
+
+@dataclass
+class Config:
+    backend: str  # postgres | sqlite
+    dataset: str  # big | small
+    scale: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.backend}-{self.dataset}"
+
+    @property
+    def url(self) -> str:
+        if self.backend == "postgres":
+            return f"{PG_BASE}/hojre_bench_{self.dataset}"
+        return f"sqlite+aiosqlite:///{WORK}/hojre_bench_{self.dataset}.db"
+
+    @property
+    def data(self) -> Path:
+        return WORK / f"data-{self.name}"
+
+    @property
+    def dbname(self) -> str:
+        return f"hojre_bench_{self.dataset}"
+
+
+@dataclass
+class Run:
+    config: str
+    endpoint: str
+    variant: str = "hojre serve"
+    requests: int = 0
+    seconds: float = 0.0
+    rps: float = 0.0
+    p50_ms: float = 0.0
+    p75_ms: float = 0.0
+    p90_ms: float = 0.0
+    p99_ms: float = 0.0
+    mean_ms: float = 0.0
+    max_ms: float = 0.0
+    non2xx: int = 0
+    app_errors: int = 0
+    socket_errors: int = 0
+    timeouts: int = 0
+    kb_per_response: float = 0.0
+    load_before: str = ""
+    load_after: str = ""
+    cpu: dict[str, float] = field(default_factory=dict)  # % of one core
+    quiet: float = 0.0  # % of one core the rest of the machine used just before the run
+    started: str = ""
+
+
+# -- machine facts ---------------------------------------------------------------------------
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def machine_jiffies() -> tuple[int, int]:
+    parts = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = parts[3] + parts[4]
+    return sum(parts[:8]) - idle, sum(parts[:8])
+
+
+def proc_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def tree(pid: int) -> list[int]:
+    pids = [pid]
+    for child in children_of(pid):
+        pids += tree(child)
+    return pids
+
+
+def pg_backends(dbname: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmd = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if cmd.startswith("postgres: ") and f" {dbname} " in cmd:
+                found.append(int(entry.name))
+    return found
+
+
+def machine_facts() -> dict[str, str]:
+    cpu = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+    pg = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "SHOW server_version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
+    import sqlite3
+
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "memory": f"{int(mem) / 1024 / 1024:.0f} GiB",
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "postgresql": pg or "?",
+        "sqlite": sqlite3.sqlite_version,
+        "wrk": (wrk.stdout or wrk.stderr).splitlines()[0].split(" [")[0] if wrk else "?",
+    }
+
+
+def busy_percent(seconds: float) -> float:
+    """% of one core the whole machine used over ``seconds`` (we are idle meanwhile)."""
+    busy0, total0 = machine_jiffies()
+    time.sleep(seconds)
+    busy1, total1 = machine_jiffies()
+    return (busy1 - busy0) / max(total1 - total0, 1) * 100 * (os.cpu_count() or 1)
+
+
+def wait_for_quiet(args: Any) -> float:
+    """Wait (within the budget) until the other processes leave the CPUs mostly to us."""
+    others = busy_percent(1.0)
+    started = time.monotonic()
+    while (
+        others > args.quiet_cpu
+        and args.quiet_left > 0
+        and (time.monotonic() - started < args.quiet_wait)
+    ):
+        time.sleep(1.0)
+        others = busy_percent(2.0)
+    args.quiet_left -= time.monotonic() - started
+    return round(others, 1)
+
+
+class CpuMeter:
+    """Where the machine's CPU went during one wrk run (in % of one core)."""
+
+    def __init__(self, server_pids: list[int], dbname: str | None) -> None:
+        self.server_pids = server_pids
+        self.dbname = dbname
+
+    def __enter__(self) -> CpuMeter:
+        self.t0 = time.perf_counter()
+        self.machine0 = machine_jiffies()
+        self.server0 = sum(proc_seconds(p) for p in self.server_pids)
+        self.pg0 = {p: proc_seconds(p) for p in pg_backends(self.dbname)} if self.dbname else {}
+        self.kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        wall = time.perf_counter() - self.t0
+        busy1, total1 = machine_jiffies()
+        busy0, total0 = self.machine0
+        cores = os.cpu_count() or 1
+        machine = (busy1 - busy0) / max(total1 - total0, 1) * 100 * cores
+        server = (sum(proc_seconds(p) for p in self.server_pids) - self.server0) / wall * 100
+        pg = 0.0
+        if self.dbname:
+            now = {p: proc_seconds(p) for p in pg_backends(self.dbname)}
+            pg = sum(v - self.pg0.get(p, 0.0) for p, v in now.items()) / wall * 100
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        client = (kids.ru_utime + kids.ru_stime) - (self.kids0.ru_utime + self.kids0.ru_stime)
+        client = client / wall * 100
+        self.result = {
+            "machine": round(machine, 1),
+            "server": round(server, 1),
+            "postgres": round(pg, 1),
+            "wrk": round(client, 1),
+            "others": round(max(0.0, machine - server - pg - client), 1),
+        }
+
+
+# -- the server ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(config: Config, *, access_log: bool = True) -> Iterator[tuple[str, list[int]]]:
+    """``hojre serve --workers 2`` (or uvicorn itself without the access log)."""
+    port = free_port()
+    env = dict(os.environ, HOJRE_DATABASE_URL=config.url, HOJRE_LOG_LEVEL="warning")
+    if access_log:
+        cmd = [str(HOJRE), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    else:
+        cmd = [
+            str(BIN / "python"),
+            "-m",
+            "uvicorn",
+            "hojre.web_v1.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--no-access-log",
+            "--no-server-header",
+            "--proxy-headers",
+            "--log-level",
+            "warning",
+        ]
+    log_path = WORK / f"server-{config.name}{'' if access_log else '-noaccesslog'}.log"
+    with log_path.open("ab") as log:
+        log.write(f"\n==== {dt.datetime.now().isoformat()} {' '.join(cmd)}\n".encode())
+        log.flush()
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited ({proc.returncode}); see {log_path}")
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(base + "/web/ping", timeout=2) as r,
+            ):
+                if r.status == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server did not answer; see {log_path}")
+            time.sleep(0.3)
+        time.sleep(1.0)  # both workers up
+        yield base, tree(proc.pid)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)  # the group we started (start_new_session)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+# -- checks and wrk --------------------------------------------------------------------------
+
+
+def first_fields(path: Path) -> list[str]:
+    with path.open() as f:
+        return f.readline().split()
+
+
+def sample_requests(base: str, data: Path) -> list[tuple[str, urllib.request.Request]]:
+    user = first_fields(data / "users.txt")
+    chat = first_fields(data / "chats.txt")
+    store = first_fields(data / "stores.txt")[0]
+    auth = f"username={user[0]}&token={user[1]}"
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    def get(path: str) -> urllib.request.Request:
+        return urllib.request.Request(base + path)
+
+    def post(path: str, body: str) -> urllib.request.Request:
+        return urllib.request.Request(base + path, data=body.encode(), headers=form)
+
+    return [
+        ("ping", get("/web/ping")),
+        ("users", get(f"/web/users?{auth}")),
+        ("store-user-comments", get(f"/web/store-user-comments?id={store}")),
+        ("stores/<id>", get(f"/web/stores/{store}")),
+        ("chats", get(f"/web/chats?{auth}")),
+        ("main-chats", get(f"/web/main-chats?username={chat[0]}&token={chat[1]}&id={chat[2]}")),
+        ("add-like", post("/web/user/add-like", f"{auth}&target=store&id={store}")),
+        (
+            "send-chat-message",
+            post(
+                "/web/user/send-chat-message",
+                f"username={chat[0]}&token={chat[1]}&id={chat[2]}&text=check",
+            ),
+        ),
+    ]
+
+
+def check_endpoints(base: str, data: Path) -> dict[str, dict[str, Any]]:
+    """One request per endpoint with urllib: HTTP status, envelope status, size."""
+    found: dict[str, dict[str, Any]] = {}
+    for key, request in sample_requests(base, data):
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=30) as r:
+                status, body = r.status, r.read()
+        except urllib.error.HTTPError as exc:
+            status, body = exc.code, exc.read()
+        took = (time.perf_counter() - started) * 1000
+        envelope = ""
+        with contextlib.suppress(ValueError):
+            parsed = json.loads(body)
+            if isinstance(parsed, dict):
+                envelope = str(parsed.get("status", "list" if "items" in parsed else "object"))
+        ok = status == 200 and envelope != "error"
+        found[key] = {
+            "http": status,
+            "envelope": envelope,
+            "bytes": len(body),
+            "ok": ok,
+            "ms": round(took, 1),
+            "body": body[:160].decode(errors="replace"),
+        }
+        if not ok:
+            print(f"  ! {key}: HTTP {status} {body[:200]!r}", flush=True)
+    return found
+
+
+def wrk(
+    base: str, endpoint: Endpoint, data: Path, *, seconds: int, threads: int, connections: int
+) -> tuple[dict[str, Any], str]:
+    env = dict(os.environ, BENCH_DATA=str(data), BENCH_LUA=str(LUA))
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA / endpoint.script),
+        base,
+    ]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, cwd=ROOT)
+    text = out.stdout + out.stderr
+    values: dict[str, Any] = {}
+    for match in re.finditer(
+        r"(\w+)=([\d.]+)", " ".join(line for line in text.splitlines() if line.startswith("BENCH"))
+    ):
+        values[match.group(1)] = float(match.group(2))
+    if "requests" not in values:
+        raise RuntimeError(f"wrk failed: {text[-2000:]}")
+    return values, text
+
+
+def measure(
+    config: Config,
+    base: str,
+    pids: list[int],
+    endpoint: Endpoint,
+    args: Any,
+    variant: str = "hojre serve",
+) -> Run:
+    if args.warmup > 0:
+        wrk(
+            base,
+            endpoint,
+            config.data,
+            seconds=args.warmup,
+            threads=args.threads,
+            connections=args.connections,
+        )
+    others = wait_for_quiet(args)
+    run = Run(
+        config.name,
+        endpoint.key,
+        variant=variant,
+        load_before=loadavg(),
+        quiet=others,
+        started=dt.datetime.now().strftime("%H:%M:%S"),
+    )
+    dbname = config.dbname if config.backend == "postgres" else None
+    with CpuMeter(pids, dbname) as meter:
+        values, _ = wrk(
+            base,
+            endpoint,
+            config.data,
+            seconds=args.duration,
+            threads=args.threads,
+            connections=args.connections,
+        )
+    run.load_after = loadavg()
+    run.cpu = meter.result
+    run.requests = int(values["requests"])
+    run.seconds = values["duration_us"] / 1e6
+    run.rps = run.requests / run.seconds
+    for name in ("p50", "p75", "p90", "p99"):
+        setattr(run, f"{name}_ms", values.get(name, 0.0) / 1000)
+    run.mean_ms = values.get("mean", 0.0) / 1000
+    run.max_ms = values.get("max", 0.0) / 1000
+    run.non2xx = int(values.get("non2xx", 0))
+    run.app_errors = int(values.get("app_errors", 0))
+    run.socket_errors = int(values.get("socket_errors", 0))
+    run.timeouts = int(values.get("timeouts", 0))
+    run.kb_per_response = values.get("bytes", 0.0) / max(run.requests, 1) / 1024
+    errors = run.non2xx + run.app_errors + run.socket_errors + run.timeouts
+    print(
+        f"  {endpoint.key:<20} {run.rps:8.1f} req/s  p50 {run.p50_ms:7.1f} ms  "
+        f"p99 {run.p99_ms:8.1f} ms  errors {errors}  cpu {run.cpu}  load {run.load_after}",
+        flush=True,
+    )
+    return run
+
+
+# -- profiles --------------------------------------------------------------------------------
+
+BUCKETS = (  # (bucket, files' path prefixes as py-spy prints them) in order of precedence
+    ("logging (access log, redaction)", ("logging/", "hojre/core/logging.py")),
+    ("asyncpg driver", ("asyncpg/",)),
+    ("aiosqlite/sqlite3 driver", ("aiosqlite/", "sqlite3/")),
+    ("SQLAlchemy ORM/Core", ("sqlalchemy/",)),
+    ("pydantic", ("pydantic/", "pydantic_core/")),
+    ("FastAPI/Starlette", ("fastapi/", "starlette/")),
+    ("uvicorn/httptools", ("uvicorn/", "httptools/", "h11/")),
+    ("orjson/json", ("orjson", "json/")),
+    ("hojre app code", ("hojre/",)),
+    ("asyncio/uvloop", ("asyncio/", "uvloop/")),
+)
+MARKERS = (  # inclusive time of frames: (label, function name, path prefix)
+    ("auth query (accounts.authenticate)", "authenticate", "hojre/accounts/service.py"),
+    ("request params (collect_params)", "collect_params", "hojre/web_v1/params.py"),
+    ("the endpoint's handler", "route", "hojre/web_v1/endpoint.py"),
+    ("AsyncSession.execute/scalar/get (all ORM SQL)", "AsyncSession.", "sqlalchemy/ext/asyncio"),
+    ("AsyncSession.commit", "AsyncSession.commit", "sqlalchemy/ext/asyncio/session.py"),
+    ("AsyncSession.close (pool return, reset)", "AsyncSession.close", "sqlalchemy/ext/asyncio"),
+    ("new DB connection (asyncpg.connect)", "connect", "asyncpg/connection.py"),
+    ("TLS handshake of a new connection", "_create_ssl_connection", "asyncpg/connect_utils.py"),
+    ("SQL compilation (cache lookups included)", "_compile_w_cache", "sqlalchemy/sql/elements"),
+    ("asyncpg execute (protocol, prepare)", "execute", "asyncpg/"),
+    ("ORM row processing (result fetch)", "fetchall", "sqlalchemy/engine/result.py"),
+    ("rendering (envelopes.listing)", "listing", "hojre/web_v1/envelopes.py"),
+    ("orjson response (json_response)", "json_response", "hojre/web_v1/endpoint.py"),
+    ("uvicorn access log (logger.info)", "Logger.info", "logging/__init__.py"),
+    ("RedactFilter.filter", "RedactFilter.filter", "hojre/core/logging.py"),
+)
+
+
+def parse_frame(frame: str) -> tuple[str, str]:
+    match = re.match(r"(.*) \((.*?)(?::\d+)?\)$", frame)
+    return (match.group(1), match.group(2)) if match else (frame, "")
+
+
+def in_file(path: str, prefix: str) -> bool:
+    return path.startswith(prefix) or f"/{prefix}" in path
+
+
+def summarise_profile(raw: Path) -> dict[str, Any]:
+    """Samples of the event loop's thread (uvicorn's pinger thread and others apart)."""
+    self_time: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    functions: dict[str, int] = {}
+    total = other_threads = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [parse_frame(f) for f in stack.split(";")]
+        if not any(func == "Runner.run" and "asyncio/runners" in path for func, path in frames):
+            other_threads += count
+            continue
+        total += count
+        leaf_file = frames[-1][1]
+        bucket = "other (interpreter, C extensions)"
+        for name, prefixes in BUCKETS:
+            if any(in_file(leaf_file, p) for p in prefixes):
+                bucket = name
+                break
+        self_time[bucket] = self_time.get(bucket, 0) + count
+        for label, func, prefix in MARKERS:
+            exact = not func.endswith(".")
+            if any(
+                (f == func if exact else f.startswith(func)) and in_file(path, prefix)
+                for f, path in frames
+            ):
+                inclusive[label] = inclusive.get(label, 0) + count
+        for func_name, path in set(frames):
+            if in_file(path, "hojre/") or in_file(path, "sqlalchemy/") or in_file(path, "asyncpg/"):
+                key = f"{func_name} ({path})"
+                functions[key] = functions.get(key, 0) + count
+    top = sorted(functions.items(), key=lambda kv: -kv[1])[:30]
+    return {
+        "samples": total,
+        "other_threads": other_threads,
+        "self": self_time,
+        "inclusive": inclusive,
+        "top": top,
+    }
+
+
+def profile(
+    config: Config, base: str, pids: list[int], endpoint: Endpoint, args: Any
+) -> dict[str, Any]:
+    """py-spy on one worker while wrk drives the endpoint."""
+    if not PY_SPY.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(WORK / "tools")], check=True)
+        subprocess.run([str(WORK / "tools" / "bin" / "pip"), "install", "-q", "py-spy"], check=True)
+    workers = [
+        p
+        for p in pids[1:]
+        if "spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")
+    ] or pids[1:]
+    worker = workers[0]
+    slug = re.sub(r"[^a-z-]+", "_", endpoint.key).strip("_")
+    raw = WORK / f"profile-{config.name}-{slug}.txt"
+    env = dict(os.environ, BENCH_DATA=str(config.data), BENCH_LUA=str(LUA))
+    seconds = args.profile_seconds
+    load = subprocess.Popen(
+        [
+            "wrk",
+            f"-t{args.threads}",
+            f"-c{args.connections}",
+            f"-d{seconds + 4}s",
+            "-s",
+            str(LUA / endpoint.script),
+            base,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1.5)
+    spy = subprocess.run(
+        [
+            str(PY_SPY),
+            "record",
+            "-p",
+            str(worker),
+            "-d",
+            str(seconds),
+            "-r",
+            str(PROFILE_RATE),
+            "-f",
+            "raw",
+            "-o",
+            str(raw),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    load.wait()
+    if spy.returncode != 0 or not raw.exists():
+        return {"error": spy.stderr[-1000:]}
+    summary = summarise_profile(raw)
+    summary.update(
+        endpoint=endpoint.key,
+        config=config.name,
+        worker=worker,
+        seconds=seconds,
+        rate=PROFILE_RATE,
+        raw=str(raw.relative_to(ROOT)),
+    )
+    return summary
+
+
+def ensure_pyinstrument() -> None:
+    if not (WORK / "pyinstrument" / "pyinstrument").exists():
+        if not (WORK / "tools" / "bin" / "pip").exists():
+            subprocess.run([sys.executable, "-m", "venv", str(WORK / "tools")], check=True)
+        subprocess.run(
+            [str(WORK / "tools" / "bin" / "pip"), "install", "-q", "--target",
+             str(WORK / "pyinstrument"), "pyinstrument"],
+            check=True,
+        )  # fmt: skip
+
+
+def sql_counts(config: Config, requests: int, profile_keys: list[str]) -> dict[str, Any]:
+    out = WORK / f"sqlcount-{config.name}.json"
+    extra = []
+    if profile_keys:
+        ensure_pyinstrument()
+        extra = ["--profile", ",".join(profile_keys)]
+    subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "sqlcount.py"),
+            "--url",
+            config.url,
+            "--data",
+            str(config.data),
+            "--requests",
+            str(requests),
+            "--json",
+            str(out),
+            *extra,
+        ],
+        check=True,
+        cwd=ROOT,
+    )
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
+CHATS_COUNT_SQL = """SELECT count(*) FROM chats
+ WHERE chats.customer_id = {u} OR chats.seller_id = {u}
+ OR chats.store_id IN (SELECT store_sellers.store_id FROM store_sellers
+   WHERE store_sellers.user_id = {u} AND store_sellers.status = 'active'
+   UNION SELECT stores.id FROM stores WHERE stores.manager_id = {u})"""
+
+
+def app_chats_sql(backend: str, user: int) -> str:
+    """The count GET /web/chats runs, compiled from the app's current code (its page query
+    has the same WHERE); the hand-written first version if that fails."""
+    try:
+        from sqlalchemy import func, select
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        from hojre.messaging.models import Chat
+        from hojre.messaging.service import chat_visible_to
+
+        stmt = select(func.count()).select_from(Chat).where(chat_visible_to(user))
+        dialect = postgresql.dialect() if backend == "postgres" else sqlite.dialect()
+        return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    except Exception:  # the app changed shape: keep the report going
+        return CHATS_COUNT_SQL.format(u=user)
+
+
+def code_fingerprint() -> dict[str, str]:
+    """Which application code a server ran: a hash of src/hojre and its newest file."""
+    import hashlib
+
+    files = sorted((ROOT / "src" / "hojre").rglob("*.py"))
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.read_bytes())
+    newest = max(files, key=lambda f: f.stat().st_mtime)
+    when = dt.datetime.fromtimestamp(newest.stat().st_mtime).strftime("%H:%M:%S")
+    return {"sha256": digest.hexdigest()[:12], "newest": f"{newest.relative_to(ROOT)} {when}"}
+
+
+def explain_chats(config: Config) -> dict[str, Any]:
+    """The plan and time of the count that GET /web/chats runs, for the first token user."""
+    user = int(first_fields(config.data / "users.txt")[2])
+    sql = app_chats_sql(config.backend, user)
+    if config.backend == "postgres":
+        out = subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", config.dbname, "-At", "-c",
+             f"EXPLAIN (ANALYZE, BUFFERS) {sql}"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        plan = out.stdout.strip() or out.stderr.strip()
+    else:
+        import sqlite3
+
+        db = sqlite3.connect(WORK / f"{config.dbname}.db")
+        try:
+            rows = db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
+            started = time.perf_counter()
+            db.execute(sql).fetchall()
+            took = (time.perf_counter() - started) * 1000
+        finally:
+            db.close()
+        plan = "\n".join(f"{r[0]:>3} {r[1]:>3} {r[3]}" for r in rows)
+        plan += f"\nexecuted in {took:.1f} ms"
+    return {"config": config.name, "user": user, "sql": sql, "plan": plan}
+
+
+# -- the report ------------------------------------------------------------------------------
+
+
+def fmt(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def mark(ok: bool | None) -> str:
+    return "–" if ok is None else ("✅" if ok else "❌")
+
+
+def ping_rps(runs: list[Run], config: str) -> float | None:
+    pings = [
+        r.rps
+        for r in runs
+        if r.config == config and r.endpoint == "ping" and r.variant == "hojre serve"
+    ]
+    return sum(pings) / len(pings) if pings else None
+
+
+def cpu_ms(run: Run) -> float | None:
+    """CPU of the server and of PostgreSQL's backends per request (ms)."""
+    used = run.cpu.get("server", 0.0) + run.cpu.get("postgres", 0.0)
+    return used / 100 * 1000 / run.rps if run.rps and used else None
+
+
+def ping_cpu_ms(runs: list[Run], config: str) -> float | None:
+    costs = [
+        cpu_ms(r)
+        for r in runs
+        if r.config == config and r.endpoint == "ping" and r.variant == "hojre serve"
+    ]
+    known = [c for c in costs if c]
+    return sum(known) / len(known) if known else None
+
+
+def cpu_ratio(runs: list[Run], run: Run) -> float | None:
+    ping, mine = ping_cpu_ms(runs, run.config), cpu_ms(run)
+    return ping / mine if ping and mine else None
+
+
+def find(runs: list[Run], config: str, endpoint: str, variant: str = "hojre serve") -> Run | None:
+    found = [
+        r for r in runs if r.config == config and r.endpoint == endpoint and r.variant == variant
+    ]
+    return found[0] if found else None
+
+
+def report_inprocess_profile(w: Any, name: str, key: str, prof: dict[str, Any]) -> None:
+    n = prof["requests"]
+    app = prof["app_seconds"] or 1e-9
+    w(f"## In-process profile: `{BY_KEY[key].label}` on {name}")
+    w("")
+    w(
+        f"pyinstrument (0.2 ms interval) around {n} sequential in-process requests "
+        f"(bench/sqlcount.py): the app took {app / n * 1000:.2f} ms of the event loop per "
+        f"request, the loop sat idle waiting {prof['idle_seconds'] / n * 1000:.2f} ms per "
+        "request (the database's answers; on SQLite, aiosqlite's thread running the query), "
+        "the in-process client (not counted) the rest. pyinstrument's per-call hook slows "
+        "call-heavy code more than C code (the profiled app ran about 2× slower than "
+        "unprofiled), so read the shares as a ranking with rough sizes."
+    )
+    w("")
+    w("| where the innermost frame is (a C built-in counts for its caller) | share | ms/req |")
+    w("|---|---|---|")
+    for k, v in sorted(prof["self"].items(), key=lambda kv: -kv[1]):
+        w(f"| {k} | {v / app * 100:.1f}% | {v / n * 1000:.2f} |")
+    w("")
+    w("| inclusive time of | share | ms/req |")
+    w("|---|---|---|")
+    for k, v in sorted(prof["inclusive"].items(), key=lambda kv: -kv[1]):
+        w(f"| {k} | {v / app * 100:.1f}% | {v / n * 1000:.2f} |")
+    w("")
+    w("<details><summary>Top functions of hojre, SQLAlchemy and asyncpg (inclusive)</summary>")
+    w("")
+    w("| function | share |")
+    w("|---|---|")
+    for k, v in prof["top"]:
+        w(f"| `{k}` | {v / app * 100:.1f}% |")
+    w("")
+    w("</details>")
+    w("")
+
+
+def report(state: dict[str, Any]) -> str:
+    runs: list[Run] = [Run(**r) for r in state["runs"]]
+    configs: list[Config] = [Config(**c) for c in state["configs"]]
+    lines: list[str] = []
+    w = lines.append
+    w(f"# Hojre HTTP benchmark, {state['date']} ({state['mode']})")
+    w("")
+    w(
+        f"`{state['command']}`, from {state['started']} to {state['finished']} "
+        f"({state['wall_minutes']:.1f} min)."
+    )
+    w("")
+    facts = state["machine"]
+    w(
+        f"- Machine: {facts['nproc']} CPUs ({facts['cpu']}), {facts['memory']}, Linux "
+        f"{facts['kernel']}; Python {facts['python']}, PostgreSQL {facts['postgresql']} "
+        f"(shared, stock settings: shared_buffers 128MB), SQLite {facts['sqlite']}, "
+        f"{facts['wrk']}."
+    )
+    w(
+        f"- Load average (1, 5, 15 min): {state['load_before']} before, {state['load_after']} "
+        "after. Other engineers' test suites share the 2 CPUs, so every number is noisy: the "
+        "CPU table below says how much of the machine the server, PostgreSQL, wrk and everything "
+        "else took during each run."
+    )
+    w(
+        f"- Server: `hojre serve --workers 2` (uvicorn, httptools, uvloop), access log on as "
+        f"shipped (HOJRE_LOG_LEVEL=warning does not silence it; see below), HOJRE_REDIS_URL "
+        f"unset. Client: `wrk -t{state['args']['threads']} -c{state['args']['connections']} "
+        f"-d{state['args']['duration']}s --latency` after a {state['args']['warmup']} s warm-up, "
+        "on the same machine; Lua scripts in bench/lua rotate real tokens, chats and store ids."
+    )
+    w(
+        "- ×ping: req/s divided by the mean of the two `/web/ping` runs (first and last) of the "
+        "same server session. big÷small: req/s on the big dataset ÷ req/s on the small one; "
+        "(×ping) compares the ×ping ratios, which cancels some of the machine's noise."
+    )
+    w(
+        "- CPU ms/req: CPU time of the server's processes plus PostgreSQL's backends of the "
+        "bench database, per request, measured from /proc during the run. ×ping (CPU): the "
+        "ping's CPU ms/req ÷ this endpoint's; unlike req/s it hardly depends on how much CPU "
+        "the other processes on the machine left us, so it is the steadier of the two ratios "
+        "(it assumes the run is CPU-bound; on SQLite, main-chats and the writes wait for the "
+        "write lock instead)."
+    )
+    w(
+        "- Errors: non-2xx + HTTP 200 bodies that are the v1 error envelope (every response is "
+        "checked by the Lua script) + socket errors/timeouts."
+    )
+    w("")
+    for note in state.get("notes", []):
+        w(f"- **Note:** {note}")
+    if state.get("code"):
+        w(
+            "- Application code per server session (other engineers change src/hojre during "
+            "the day; a hash of every src/hojre/*.py and the newest file): "
+            + "; ".join(
+                f"{name}: `{c['sha256']}` (newest {c['newest']})"
+                for name, c in state["code"].items()
+            )
+            + "."
+        )
+    w("")
+    w("## Datasets")
+    w("")
+    w(
+        "| backend | dataset | scale | users | stores | products | chats | messages | "
+        "interactions | load time |"
+    )
+    w("|---|---|---|---|---|---|---|---|---|---|")
+    for c in configs:
+        meta = state["loads"].get(c.name, {})
+        rows = meta.get("rows", {})
+        inter = sum(rows.get(t, 0) for t in ("marks", "views", "comments"))
+        secs = meta.get("total_seconds")
+        w(
+            f"| {c.backend} | {c.dataset} | {c.scale} | {rows.get('users', 0):,} | "
+            f"{rows.get('stores', 0):,} | {rows.get('products', 0):,} | {rows.get('chats', 0):,} | "
+            f"{rows.get('chat_messages', 0):,} | {inter:,} | "
+            f"{'reused' if secs is None else f'{secs:.0f} s'} |"
+        )
+    for c in configs:
+        meta = state["loads"].get(c.name, {})
+        if meta.get("seconds"):
+            phases = ", ".join(
+                f"{k} {v:.1f}s"
+                for k, v in meta["seconds"].items()
+                if not k.startswith(("copy ", "insert "))
+            )
+            w(f"\n{c.name} load phases: {phases}.")
+    w("")
+    datasets = [d for d in ("big", "small") if any(c.dataset == d for c in configs)]
+    for backend in ("postgres", "sqlite"):
+        mine = [c for c in configs if c.backend == backend]
+        if not mine:
+            continue
+        w(f"## {'PostgreSQL' if backend == 'postgres' else 'SQLite'}")
+        w("")
+        header = "| endpoint |"
+        rule = "|---|"
+        for d in datasets:
+            header += (
+                f" {d} req/s | {d} p50 ms | {d} p99 ms | {d} ×ping | {d} CPU ms/req | "
+                f"{d} ×ping (CPU) | {d} errors |"
+            )
+            rule += "---|---|---|---|---|---|---|"
+        if len(datasets) == 2:
+            header += " big÷small | big÷small (×ping) |"
+            rule += "---|---|"
+        w(header)
+        w(rule)
+        for e in ENDPOINTS:
+            row = f"| `{e.label}` |"
+            per: dict[str, Run | None] = {}
+            for d in datasets:
+                name = f"{backend}-{d}"
+                r = find(runs, name, e.key)
+                per[d] = r
+                ping = ping_rps(runs, name)
+                if r is None:
+                    row += " – | – | – | – | – | – | – |"
+                    continue
+                ratio = r.rps / ping if ping else None
+                errs = r.non2xx + r.app_errors + r.socket_errors + r.timeouts
+                row += (
+                    f" {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
+                    f"{fmt(ratio)} | {fmt(cpu_ms(r))} | {fmt(cpu_ratio(runs, r))} | "
+                    f"{errs} |"
+                )
+            if len(datasets) == 2:
+                big, small = per.get("big"), per.get("small")
+                pb, ps = ping_rps(runs, f"{backend}-big"), ping_rps(runs, f"{backend}-small")
+                if big and small and e.key != "ping":
+                    row += f" {big.rps / small.rps:.2f} |"
+                    row += f" {(big.rps / pb) / (small.rps / ps):.2f} |" if pb and ps else " – |"
+                elif big and small:
+                    row += f" {big.rps / small.rps:.2f} | – |"
+                else:
+                    row += " – | – |"
+            w(row)
+        pings = [
+            r
+            for r in runs
+            if r.config.startswith(backend) and r.endpoint == "ping" and r.variant == "hojre serve"
+        ]
+        if pings:
+            w("")
+            w(
+                "`/web/ping` runs (first, last): "
+                + "; ".join(
+                    f"{c.dataset}: "
+                    + ", ".join(f"{r.rps:,.0f}" for r in pings if r.config == c.name)
+                    for c in mine
+                )
+            )
+        w("")
+    # Targets
+    w("## Targets")
+    w("")
+    w("Met/unmet is judged on req/s; the ×ping (CPU) column is the noise-robust estimate.")
+    w("")
+    w("| target | config | endpoint | value | met | ×ping (CPU) | met (CPU) |")
+    w("|---|---|---|---|---|---|---|")
+    met_count = [0, 0]
+    for c in configs:
+        reads_target, writes_target = TARGETS[c.backend]
+        ping = ping_rps(runs, c.name)
+        for e in ENDPOINTS:
+            r = find(runs, c.name, e.key)
+            if r is None or e.kind == "ping" or not ping:
+                continue
+            goal = reads_target if e.kind == "read" else writes_target
+            if goal is None:
+                continue
+            value = r.rps / ping
+            ok = value >= goal
+            met_count[0 if ok else 1] += 1
+            by_cpu = cpu_ratio(runs, r)
+            w(
+                f"| {e.kind}s ≥ {goal}× ping | {c.name} | {e.key} | {value:.3f}× | {mark(ok)} | "
+                f"{fmt(by_cpu, 3)} | {mark(None if by_cpu is None else by_cpu >= goal)} |"
+            )
+    for backend in ("postgres", "sqlite"):
+        big = next((c for c in configs if c.backend == backend and c.dataset == "big"), None)
+        small = next((c for c in configs if c.backend == backend and c.dataset == "small"), None)
+        if not big or not small:
+            continue
+        for e in ENDPOINTS:
+            rb, rs = find(runs, big.name, e.key), find(runs, small.name, e.key)
+            if not rb or not rs or e.kind == "ping":
+                continue
+            value = rb.rps / rs.rps
+            ok = value >= BIG_SMALL_TARGET
+            met_count[0 if ok else 1] += 1
+            cb, cs = cpu_ms(rb), cpu_ms(rs)
+            by_cpu = cs / cb if cb and cs else None
+            w(
+                f"| big÷small ≥ {BIG_SMALL_TARGET} | {backend} | {e.key} | {value:.2f} | "
+                f"{mark(ok)} | {fmt(by_cpu)} | "
+                f"{mark(None if by_cpu is None else by_cpu >= BIG_SMALL_TARGET)} |"
+            )
+    for c in configs:
+        for e in ENDPOINTS:
+            r = find(runs, c.name, e.key)
+            if r is None or not r.p50_ms:
+                continue
+            value = r.p99_ms / r.p50_ms
+            ok = value <= P99_P50_TARGET
+            met_count[0 if ok else 1] += 1
+            w(
+                f"| p99 ≤ {P99_P50_TARGET:g}× p50 | {c.name} | {e.key} | {value:.1f}× "
+                f"({r.p50_ms:.1f} → {r.p99_ms:.1f} ms) | {mark(ok)} | | |"
+            )
+    w("")
+    w(f"{met_count[0]} met, {met_count[1]} not met.")
+    w("")
+    # Access log
+    nolog = [r for r in runs if r.variant != "hojre serve"]
+    if nolog:
+        w("## The access log's cost")
+        w("")
+        w(
+            "`hojre serve` cannot switch uvicorn's access log off (HOJRE_LOG_LEVEL only sets the "
+            "`hojre` logger; every request is logged through the redaction filter). The same app "
+            "under `python -m uvicorn hojre.web_v1.asgi:app --workers 2 --no-access-log`, same "
+            "database, same wrk settings:"
+        )
+        w("")
+        w(
+            "| config | endpoint | with access log req/s | without req/s | gain | with: CPU "
+            "ms/req | without: CPU ms/req | CPU saved |"
+        )
+        w("|---|---|---|---|---|---|---|---|")
+        for r in nolog:
+            base = find(runs, r.config, r.endpoint)
+            gain = f"{(r.rps / base.rps - 1) * 100:+.0f}%" if base else "–"
+            cost_with, cost_without = (cpu_ms(base) if base else None), cpu_ms(r)
+            saved = (
+                f"{(1 - cost_without / cost_with) * 100:+.0f}%"
+                if cost_with and cost_without
+                else "–"
+            )
+            gain += f" | {fmt(cost_with, 3)} | {fmt(cost_without, 3)} | {saved}"
+            w(
+                f"| {r.config} | {r.endpoint} | {base.rps if base else 0:,.0f} | {r.rps:,.0f} | "
+                f"{gain} |"
+            )
+        w("")
+    # SQL per request
+    if state.get("sql"):
+        w("## SQL per request (in-process, one request at a time)")
+        w("")
+        w(
+            "`bench/sqlcount.py`: the ASGI app in-process (httpx), N sequential requests per "
+            "endpoint with the same rotation as the Lua scripts; statements counted with "
+            "SQLAlchemy's cursor events; *driver ms* is the time spent inside cursor execution "
+            "(round trips to the database, including the wait); *total ms* is the whole request "
+            "in the client. Python ms = total − driver. CPU ms: process CPU time per request "
+            "(time.process_time: includes the small share of the in-process client and, on "
+            "SQLite, aiosqlite's thread); CPU ms in driver: the part of it inside cursor "
+            "execution. On PostgreSQL each request also pays a "
+            "BEGIN and a COMMIT round trip, not counted here; on SQLite the BEGIN (or BEGIN "
+            "IMMEDIATE) is one of the counted statements."
+        )
+        w("")
+        for name, sql in state["sql"].items():
+            w(f"**{name}** ({sql['requests']} requests per endpoint)")
+            w("")
+            w(
+                "| endpoint | statements/request | driver ms | total ms | Python ms | "
+                "CPU ms | CPU ms in driver |"
+            )
+            w("|---|---|---|---|---|---|---|")
+            for key, v in sql["endpoints"].items():
+                cpu = f" {fmt(v.get('cpu_ms'))} | {fmt(v.get('driver_cpu_ms'))} |"
+                w(
+                    f"| {key} | {v['statements']:.1f} | {v['driver_ms']:.2f} | {v['total_ms']:.2f} "
+                    f"| {v['total_ms'] - v['driver_ms']:.2f} |" + cpu
+                )
+            w("")
+    for name, sql in state.get("sql", {}).items():
+        for key, prof in sql.get("profiles", {}).items():
+            report_inprocess_profile(w, name, key, prof)
+    for ex in state.get("explain", []):
+        w(f"## Query plan: the count of `GET /web/chats` on {ex['config']} (user {ex['user']})")
+        w("")
+        w("```sql")
+        w(ex["sql"])
+        w("```")
+        w("")
+        w("```")
+        w(ex["plan"])
+        w("```")
+        w("")
+    # Profiles
+    for prof in state.get("profiles", []):
+        if "error" in prof:
+            w(f"Profile failed: {prof['error']}")
+            continue
+        total = prof["samples"] or 1
+        w(f"## Profile: `{BY_KEY[prof['endpoint']].label}` on {prof['config']}")
+        w("")
+        w(
+            f"py-spy record on one of the two workers (pid {prof['worker']}), "
+            f"{prof['seconds']} s at {prof['rate']} Hz, under the same wrk load: {total:,} "
+            f"samples of the event loop's thread "
+            f"({total / prof['rate'] / prof['seconds'] * 100:.0f}% of the samples it could "
+            "have had). py-spy's idle detection does not work on this "
+            "VM (uvicorn's pinger thread, blocked in recv(), is sampled as busy; --gil and "
+            "--nonblocking did not help), so these are wall-clock samples: the waits inside "
+            "asyncpg's awaits count as asyncpg time. The in-process profiles below separate "
+            f"waits from work. Raw stacks: `{prof['raw']}` (not committed)."
+        )
+        w("")
+        w("Self time by where the innermost frame is:")
+        w("")
+        w("| where | share |")
+        w("|---|---|")
+        for k, v in sorted(prof["self"].items(), key=lambda kv: -kv[1]):
+            w(f"| {k} | {v / total * 100:.1f}% |")
+        w("")
+        w("Inclusive time of selected frames:")
+        w("")
+        w("| frame | share |")
+        w("|---|---|")
+        for k, v in sorted(prof["inclusive"].items(), key=lambda kv: -kv[1]):
+            w(f"| {k} | {v / total * 100:.1f}% |")
+        w("")
+        w("<details><summary>Top functions of hojre, SQLAlchemy and asyncpg (inclusive)</summary>")
+        w("")
+        w("| function | share |")
+        w("|---|---|")
+        for k, v in prof["top"]:
+            w(f"| `{k}` | {v / total * 100:.1f}% |")
+        w("")
+        w("</details>")
+        w("")
+    # CPU table
+    w("## Machine during each run")
+    w("")
+    w(
+        "CPU in % of one core (the machine has 200%): the server's processes, PostgreSQL's "
+        "backends of the bench database, wrk, and everything else (other engineers' tests, the "
+        "kernel's network work). *others before*: the whole machine's use in the second before "
+        "the run, while the bench was idle (each run waits, within a budget, for it to drop "
+        "below --quiet-cpu)."
+    )
+    w("")
+    w(
+        "| config | endpoint | variant | start | load before | load after | others before | "
+        "server | postgres | wrk | others | KiB/resp |"
+    )
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in runs:
+        c = r.cpu
+        w(
+            f"| {r.config} | {r.endpoint} | {r.variant} | {r.started} | {r.load_before} | "
+            f"{r.load_after} | {r.quiet:.0f} | {c.get('server', 0):.0f} | "
+            f"{c.get('postgres', 0):.0f} | {c.get('wrk', 0):.0f} | {c.get('others', 0):.0f} | "
+            f"{r.kb_per_response:.1f} |"
+        )
+    w("")
+    if state.get("checks"):
+        w("## Response check before each session")
+        w("")
+        w("| config | endpoint | HTTP | envelope | bytes | ms (cold) |")
+        w("|---|---|---|---|---|---|")
+        for name, checks in state["checks"].items():
+            for key, v in checks.items():
+                w(
+                    f"| {name} | {key} | {v['http']} | {v['envelope']} | {v['bytes']:,} | "
+                    f"{v['ms']} |"
+                )
+        w("")
+    return "\n".join(lines) + "\n"
+
+
+# -- main ------------------------------------------------------------------------------------
+
+
+def build(config: Config, reuse: bool) -> dict[str, Any]:
+    meta_path = config.data / "meta.json"
+    if reuse and meta_path.exists():
+        meta: dict[str, Any] = json.loads(meta_path.read_text())
+        if meta.get("sizes", {}).get("scale") == config.scale:
+            print(f"== {config.name}: reusing the dataset at scale {config.scale}", flush=True)
+            meta["reused"] = True
+            meta.pop("total_seconds", None)
+            meta.pop("seconds", None)
+            return meta
+    print(f"== {config.name}: building the dataset at scale {config.scale}", flush=True)
+    if config.data.exists():
+        shutil.rmtree(config.data)
+    env = dict(os.environ, HOJRE_DATABASE_URL=config.url)
+    subprocess.run(
+        [
+            str(HOJRE),
+            "bench-data",
+            "--scale",
+            str(config.scale),
+            "--reset",
+            "--out",
+            str(config.data),
+        ],
+        env=env,
+        check=True,
+        cwd=ROOT,
+    )
+    loaded: dict[str, Any] = json.loads(meta_path.read_text())
+    return loaded
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mode", choices=("full", "quick"), default="full")
+    parser.add_argument("--backends", default="postgres,sqlite")
+    parser.add_argument("--datasets", default=None, help="big,small (quick: small)")
+    parser.add_argument("--endpoints", default=None, help="keys, comma-separated (all)")
+    parser.add_argument("--duration", type=int, default=None, help="s per endpoint (20; quick 5)")
+    parser.add_argument("--warmup", type=int, default=None, help="s (5; quick 1)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--big-scale", type=float, default=1.0)
+    parser.add_argument(
+        "--sqlite-big-scale",
+        type=float,
+        default=None,
+        help="a smaller big dataset for SQLite (default: --big-scale)",
+    )
+    parser.add_argument("--small-scale", type=float, default=0.01)
+    parser.add_argument(
+        "--reuse-data", action="store_true", help="keep a dataset already built at the same scale"
+    )
+    parser.add_argument("--access-log-check", choices=("auto", "yes", "no"), default="auto")
+    parser.add_argument("--profile", choices=("auto", "yes", "no"), default="auto")
+    parser.add_argument("--profile-seconds", type=int, default=15)
+    parser.add_argument(
+        "--profile-endpoints",
+        default=None,
+        help="profile these (default: the slowest read "
+        "and the read costing the server the most CPU per request)",
+    )
+    parser.add_argument("--sql-requests", type=int, default=None)
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=None,
+        help="before each run, wait up to this many s for the other processes "
+        "to use less than --quiet-cpu (full: 30, quick: 0)",
+    )
+    parser.add_argument(
+        "--quiet-cpu",
+        type=float,
+        default=60.0,
+        help="%% of one core the rest of the machine may use when we start",
+    )
+    parser.add_argument(
+        "--quiet-budget", type=float, default=600.0, help="total s of waiting for a quiet machine"
+    )
+    parser.add_argument("--name", default=None, help="results file name (default: the date)")
+    parser.add_argument(
+        "--note", action="append", default=[], help="with --report-only: add a note (repeatable)"
+    )
+    parser.add_argument(
+        "--refresh-explain", action="store_true", help="with --report-only: plans again"
+    )
+    parser.add_argument(
+        "--report-only", type=Path, default=None, help="rewrite the .md of a results .json and stop"
+    )
+    args = parser.parse_args()
+    if args.report_only:
+        saved = json.loads(args.report_only.read_text())
+        saved.setdefault("notes", []).extend(args.note)
+        if args.refresh_explain:
+            configs = {c["backend"] + "-" + c["dataset"]: Config(**c) for c in saved["configs"]}
+            saved["explain"] = [
+                explain_chats(configs[e["config"]]) for e in saved.get("explain", [])
+            ]
+        for prof in saved.get("profiles", []):
+            if prof.get("raw") and (ROOT / prof["raw"]).exists():
+                prof.update(summarise_profile(ROOT / prof["raw"]))
+        args.report_only.write_text(json.dumps(saved, indent=1, ensure_ascii=False) + "\n")
+        args.report_only.with_suffix(".md").write_text(report(saved))
+        return
+    quick = args.mode == "quick"
+    args.duration = args.duration or (5 if quick else 20)
+    args.warmup = args.warmup if args.warmup is not None else (1 if quick else 5)
+    datasets = (args.datasets or ("small" if quick else "big,small")).split(",")
+    backends = args.backends.split(",")
+    keys = args.endpoints.split(",") if args.endpoints else [e.key for e in ENDPOINTS]
+    endpoints = [BY_KEY[k] for k in keys]
+    access_check = args.access_log_check == "yes" or (args.access_log_check == "auto" and not quick)
+    if args.quiet_wait is None:
+        args.quiet_wait = 0.0 if quick else 30.0
+    args.quiet_left = args.quiet_budget
+    do_profile = args.profile == "yes" or (args.profile == "auto" and not quick)
+    sql_requests = args.sql_requests or (50 if quick else 300)
+
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+    WORK.mkdir(parents=True, exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    today = dt.date.today().isoformat()
+    state: dict[str, Any] = {
+        "date": today,
+        "mode": args.mode,
+        "command": "python bench/run.py " + " ".join(sys.argv[1:]),
+        "args": {
+            "threads": args.threads,
+            "connections": args.connections,
+            "duration": args.duration,
+            "warmup": args.warmup,
+        },
+        "started": dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": machine_facts(),
+        "load_before": loadavg(),
+        "configs": [],
+        "loads": {},
+        "runs": [],
+        "checks": {},
+        "sql": {},
+        "profiles": [],
+    }
+    configs = []
+    for backend in backends:
+        for dataset in datasets:
+            scale = args.small_scale if dataset == "small" else args.big_scale
+            if dataset == "big" and backend == "sqlite" and args.sqlite_big_scale:
+                scale = args.sqlite_big_scale
+            configs.append(Config(backend, dataset, scale))
+    state["configs"] = [asdict(c) for c in configs]
+
+    for config in configs:
+        state["loads"][config.name] = build(config, args.reuse_data)
+    name = args.name or (today if not quick else f"{today}-quick")
+    out_md, out_json = RESULTS / f"{name}.md", RESULTS / f"{name}.json"
+
+    def save() -> None:
+        state["finished"] = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        state["wall_minutes"] = (time.time() - started) / 60
+        state["load_after"] = loadavg()
+        out_json.write_text(json.dumps(state, indent=1, ensure_ascii=False) + "\n")
+        out_md.write_text(report(state))
+
+    runs: list[Run] = []
+    for config in configs:
+        print(f"== {config.name}: measuring (load {loadavg()})", flush=True)
+        state.setdefault("code", {})[config.name] = code_fingerprint()
+        with server(config) as (base, pids):
+            state["checks"][config.name] = check_endpoints(base, config.data)
+            plan = endpoints
+            if "ping" in keys:
+                plan = [BY_KEY["ping"], *[e for e in endpoints if e.key != "ping"], BY_KEY["ping"]]
+            for endpoint in plan:
+                run = measure(config, base, pids, endpoint, args)
+                runs.append(run)
+                state["runs"].append(asdict(run))
+                save()
+            is_largest = config.dataset == datasets[0]
+            if do_profile and is_largest:
+                ping = ping_rps(runs, config.name) or 1.0
+                reads = [
+                    r for r in runs if r.config == config.name and BY_KEY[r.endpoint].kind == "read"
+                ]
+                if reads:
+                    # The slowest read, and the read costing the server the most CPU per
+                    # request (the slowest may be waiting for the database instead).
+                    slowest = min(reads, key=lambda r: r.rps / ping)
+                    costliest = max(
+                        reads, key=lambda r: r.cpu.get("server", 0.0) / max(r.rps, 1e-9)
+                    )
+                    chosen_keys = [slowest.endpoint, costliest.endpoint]
+                    if args.profile_endpoints:
+                        chosen_keys = args.profile_endpoints.split(",")
+                    for chosen in dict.fromkeys(chosen_keys):
+                        print(f"  profiling {chosen}", flush=True)
+                        state["profiles"].append(profile(config, base, pids, BY_KEY[chosen], args))
+                        save()
+        if access_check and config.dataset == datasets[0]:
+            print(f"== {config.name}: uvicorn without the access log", flush=True)
+            with server(config, access_log=False) as (base, pids):
+                for key in ("ping", "users", "stores/<id>"):
+                    if key in keys:
+                        run = measure(
+                            config, base, pids, BY_KEY[key], args, variant="uvicorn --no-access-log"
+                        )
+                        runs.append(run)
+                        state["runs"].append(asdict(run))
+                save()
+    for config in configs:
+        if config.dataset == datasets[0]:
+            print(f"== {config.name}: SQL statements per request", flush=True)
+            profile_keys = [k for k in keys if BY_KEY[k].kind == "read"] if do_profile else []
+            state["sql"][config.name] = sql_counts(config, sql_requests, profile_keys)
+            state.setdefault("explain", []).append(explain_chats(config))
+    save()
+    print(f"wrote {out_md.relative_to(ROOT)} ({(time.time() - started) / 60:.1f} min)")
+
+
+if __name__ == "__main__":
+    main()
