@@ -237,6 +237,9 @@ def serve(
     port: int = 8000,
     workers: Annotated[int, typer.Option(min=1)] = 1,
     reload: bool = False,
+    access_log: Annotated[
+        bool | None, typer.Option(help="uvicorn's access log (default: HOJRE_ACCESS_LOG, on).")
+    ] = None,
 ) -> None:
     """Serve the API with uvicorn (tokens redacted from every log line)."""
     import uvicorn
@@ -251,6 +254,7 @@ def serve(
         workers=workers,
         reload=reload,
         log_config=log_config(settings.log_level),
+        access_log=settings.access_log if access_log is None else access_log,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         server_header=False,
