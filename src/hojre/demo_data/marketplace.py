@@ -433,29 +433,42 @@ class _Generator:
                 sites.append(_Site(number, title, category, city, hood, self._ago(900, 1500)))
         return sites
 
-    def _bazaar_row(self, site: _Site) -> Bazaar:
-        intro = self._pick(phrases.BAZAAR_INTROS).format(
+    def _showcase(
+        self, kind: str, site: _Site, intros: Sequence[str], count: tuple[int, int, int]
+    ) -> tuple[str, dict[str, Any]]:
+        """The intro and the fields bazaars and malls share (sets ``site.address``).
+
+        Place fields come after the caller's own draws, keeping the seeded data as it was.
+        """
+        intro = self._pick(intros).format(
             title=site.title,
             goods=self._pick(words.CATEGORY_WORDS[site.category].goods),
             hood=site.hood[1],
             city=site.city.spec.title,
-            count=fa_number(self.rng.randrange(50, 400, 10)),
+            count=fa_number(self.rng.randrange(*count)),
         )
         site.address = self._street(site.city, site.hood[1])
         n = site.number
+        fields: dict[str, Any] = {
+            "title": site.title,
+            "category_id": site.category,
+            "logo": f"img/demo/{kind}-{n}-logo.jpg",
+            "main_image": f"img/demo/{kind}-{n}.jpg",
+            "location_image": f"img/demo/{kind}-{n}-map.jpg",
+            "status": Status.active,
+            "address": site.address,
+            "created_at": site.created,
+            "updated_at": site.created,
+        }
+        return intro, fields
+
+    def _bazaar_row(self, site: _Site) -> Bazaar:
+        intro, fields = self._showcase("bazaar", site, phrases.BAZAAR_INTROS, (50, 400, 10))
         return Bazaar(
-            title=site.title,
             slug=self._slug(Bazaar, site.title, site.city),
-            category_id=site.category,
             description=" ".join((intro, *self.rng.sample(phrases.BAZAAR_NOTES, 2))),
-            logo=f"img/demo/bazaar-{n}-logo.jpg",
-            main_image=f"img/demo/bazaar-{n}.jpg",
-            location_image=f"img/demo/bazaar-{n}-map.jpg",
-            status=Status.active,
-            address=site.address,
-            created_at=site.created,
-            updated_at=site.created,
-            **self._geo(site.city, site.hood),
+            **fields,
+            **self._geo(site.city, site.hood),  # after the notes: the seeded order of draws
         )
 
     def _malls(self, bazaars: list[_Site]) -> list[_Site]:
@@ -475,28 +488,12 @@ class _Generator:
 
     def _mall_row(self, site: _Site, bazaars: list[_Site]) -> Mall:
         assert site.host is not None
-        intro = self._pick(phrases.MALL_INTROS).format(
-            title=site.title,
-            goods=self._pick(words.CATEGORY_WORDS[site.category].goods),
-            hood=site.hood[1],
-            city=site.city.spec.title,
-            count=fa_number(self.rng.randrange(40, 200, 5)),
-        )
-        site.address = self._street(site.city, site.hood[1])
-        n = site.number
+        intro, fields = self._showcase("mall", site, phrases.MALL_INTROS, (40, 200, 5))
         return Mall(
-            title=site.title,
             slug=self._slug(Mall, site.title, site.city),
             bazaar_id=bazaars[site.host].id,
-            category_id=site.category,
             description=" ".join((intro, self._pick(phrases.MALL_NOTES))),
-            logo=f"img/demo/mall-{n}-logo.jpg",
-            main_image=f"img/demo/mall-{n}.jpg",
-            location_image=f"img/demo/mall-{n}-map.jpg",
-            status=Status.active,
-            address=site.address,
-            created_at=site.created,
-            updated_at=site.created,
+            **fields,
             **self._geo(site.city, site.hood),
         )
 
