@@ -24,6 +24,7 @@ from hojre.accounts.models import Role, User
 from hojre.accounts.service import create_user
 from hojre.catalog.models import Bazaar, Mall, Media, Product, Store, StoreSeller
 from hojre.catalog.service import unique_slug
+from hojre.core import sql
 from hojre.core.hub import Hub
 from hojre.geo.seed import IRAN_ID
 from hojre.interactions.models import Comment
@@ -224,7 +225,8 @@ _CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA)\b", 
 
 @contextmanager
 def count_statements(hub: Hub) -> Iterator[list[str]]:
-    """Collect the SQL statements run on ``hub``'s engine inside the block.
+    """Collect the SQL statements run on ``hub``'s database inside the block (ORM and
+    :mod:`hojre.core.sql` alike).
 
     ``with count_statements(hub) as sql: ...; assert len(sql) == 2, sql``
     """
@@ -243,7 +245,9 @@ def count_statements(hub: Hub) -> Iterator[list[str]]:
             statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
+    sql.statement_listeners.append(statements.append)  # hojre.core.sql's driver-level path
     try:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+        sql.statement_listeners.remove(statements.append)

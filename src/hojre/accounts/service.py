@@ -10,8 +10,9 @@ import asyncio
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +35,7 @@ from hojre.core.security import (
     sha256_hex,
     verify_password,
 )
+from hojre.core.sql import Conn, Query
 from hojre.core.text import ascii_digits, normalize_cellphone, parse_int
 from hojre.geo.models import City, Hood, State
 
@@ -65,8 +67,65 @@ async def get_user_by_cellphone(session: AsyncSession, cellphone: str) -> User |
     return result.scalar_one_or_none()
 
 
-async def authenticate(session: AsyncSession, *, username: str, token: str) -> User | None:
+class Actor(Protocol):
+    """Who acts: a :class:`Caller` or a :class:`User` (the demo and the CLI act as users)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def role(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated user of a request: their profile, read with the token check."""
+
+    id: int
+    cellphone: str
+    role: int
+    email: str | None
+    name: str | None
+    family: str | None
+    phone: str | None
+    address: str | None
+    gender: str | None
+    country_id: int | None
+    state_id: int | None
+    city_id: int | None
+    hood_id: int | None
+    instagram: str | None
+    telegram_channel: str | None
+    telegram: str | None
+    linkedin: str | None
+    facebook: str | None
+    twitter: str | None
+    googleplus: str | None
+    website: str | None
+    avatar: str | None
+    longitude: float | None
+    latitude: float | None
+
+
+_LOGIN = Query(
+    select(*(getattr(User, name) for name in Caller.__dataclass_fields__))
+    .join(AccessToken, AccessToken.user_id == User.id)
+    .where(
+        AccessToken.token_hash == bindparam("token_hash"), User.cellphone == bindparam("cellphone")
+    )
+)
+
+
+async def authenticate(conn: Conn, *, username: str, token: str) -> Caller | None:
     """The user owning ``token``, if ``username`` is theirs. One statement."""
+    cellphone = normalize_cellphone(username)
+    if cellphone is None or not token:
+        return None
+    row = await conn.one(_LOGIN, token_hash=sha256_hex(token), cellphone=cellphone)
+    return None if row is None else Caller(*row)
+
+
+async def _token_owner(session: AsyncSession, *, username: str, token: str) -> User | None:
     cellphone = normalize_cellphone(username)
     if cellphone is None or not token:
         return None
@@ -287,7 +346,7 @@ async def rotate_token(
     session: AsyncSession, hub: Hub, *, username: str, token: str
 ) -> IssuedToken:
     """Replace ``token`` by a new one; the old one stops working."""
-    user = await authenticate(session, username=username, token=token)
+    user = await _token_owner(session, username=username, token=token)
     if user is None:
         raise errors.TokenInvalid
     removed = await session.execute(
@@ -373,7 +432,7 @@ async def change_password(
 # -- profile and location --------------------------------------------------------------------
 
 
-def record_location(session: AsyncSession, hub: Hub, *, user: User, where: Location) -> None:
+def record_location(tx: AsyncSession | Conn, hub: Hub, *, user: Caller, where: Location) -> None:
     """Remember where the user was, after the request commits, in its own short transaction.
 
     Done apart from the request so a read-only request stays read-only, and only when the
@@ -391,7 +450,7 @@ def record_location(session: AsyncSession, hub: Hub, *, user: User, where: Locat
                 .values(longitude=where.longitude, latitude=where.latitude, located_at=utcnow())
             )
 
-    on_commit(session, write)
+    on_commit(tx, write)
 
 
 _LABELS = {"telegram_channel": "Telegram Channel", "googleplus": "Googleplus"}

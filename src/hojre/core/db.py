@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+from hojre.core.sql import Conn, RawDb
+
 log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
@@ -60,9 +62,12 @@ AfterCommit = Callable[[], Awaitable[None]]
 _AFTER_COMMIT_KEY = "hojre_after_commit"
 
 
-def on_commit(session: AsyncSession, callback: AfterCommit) -> None:
+def on_commit(tx: AsyncSession | Conn, callback: AfterCommit) -> None:
     """Run ``callback`` once the request's transaction has committed (never on rollback)."""
-    session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
+    if isinstance(tx, AsyncSession):
+        tx.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
+    else:
+        tx.on_commit(callback)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -101,6 +106,7 @@ class Database:
         self.engine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        self.raw = RawDb(url, self.engine.dialect)
         self._read = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._write = async_sessionmaker(
             self.engine.execution_options(hojre_write=True),
@@ -140,6 +146,7 @@ class Database:
                 await _run_after_commit(session)
 
     async def dispose(self) -> None:
+        await self.raw.close()
         await self.engine.dispose()
 
 

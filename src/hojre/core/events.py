@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hojre.core.db import on_commit
+from hojre.core.sql import Conn
 
 log = logging.getLogger("hojre.events")
 
@@ -55,9 +56,9 @@ class EventBus:
     # -- publishing --------------------------------------------------------------------------
 
     def publish_on_commit(
-        self, session: AsyncSession, audience: Iterable[str], type_: str, data: Any
+        self, tx: AsyncSession | Conn, audience: Iterable[str], type_: str, data: Any
     ) -> None:
-        """Send ``{"type", "data"}`` to ``audience`` once ``session`` commits (not on rollback).
+        """Send ``{"type", "data"}`` to ``audience`` once ``tx`` commits (not on rollback).
 
         Audience keys come from :func:`to_user` and :func:`to_role`.
         """
@@ -66,7 +67,7 @@ class EventBus:
         async def send() -> None:
             await self.publish(keys, {"type": type_, "data": data})
 
-        on_commit(session, send)
+        on_commit(tx, send)
 
     async def publish(self, keys: list[str], event: Event) -> None:
         if self.redis is None:

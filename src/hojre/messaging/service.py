@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from hojre.accounts.models import Role, User
+from hojre.accounts.service import Actor
 from hojre.catalog.models import Status, Store, StoreSeller
 from hojre.core.clock import utcnow
 from hojre.core.errors import ValidationFailed
@@ -398,7 +399,7 @@ async def list_own_store_messages(
 
 
 async def list_store_messages_for_manager(
-    session: AsyncSession, *, manager: User, page: PageRequest
+    session: AsyncSession, *, manager: Actor, page: PageRequest
 ) -> Page[StoreMessageItem]:
     require_manager(manager)
     where = StoreMessage.store_id.in_(managed_store_ids(manager.id))
@@ -417,13 +418,13 @@ async def _page_store_messages(
     return Page(items=items, total=int(total or 0), request=page)
 
 
-def require_manager(user: User) -> None:
+def require_manager(user: Actor) -> None:
     if user.role != Role.store_manager:
         raise errors.NotStoreManager
 
 
 async def access_store_message(
-    session: AsyncSession, *, manager: User, message_id: int
+    session: AsyncSession, *, manager: Actor, message_id: int
 ) -> StoreMessageItem:
     require_manager(manager)
     row = (
@@ -441,7 +442,7 @@ async def access_store_message(
 
 
 async def read_store_message(
-    session: AsyncSession, *, manager: User, message_id: int
+    session: AsyncSession, *, manager: Actor, message_id: int
 ) -> StoreMessageItem:
     item = await access_store_message(session, manager=manager, message_id=message_id)
     item.message.read = True
@@ -450,7 +451,7 @@ async def read_store_message(
 
 
 async def answer_store_message(
-    session: AsyncSession, events: EventBus, *, manager: User, message_id: int,
+    session: AsyncSession, events: EventBus, *, manager: Actor, message_id: int,
     answer: str | None, attachment: str | None,
 ) -> StoreMessageItem:  # fmt: skip
     clean, problems = check_text(answer, "Answer")
@@ -515,7 +516,7 @@ async def has_interacted(session: AsyncSession, *, user_id: int, store_id: int) 
 
 
 async def send_offer(
-    session: AsyncSession, events: EventBus, *, sender: User, customer_id: int,
+    session: AsyncSession, events: EventBus, *, sender: Actor, customer_id: int,
     text: str | None, store_id: int | None = None,
 ) -> Offer:  # fmt: skip
     clean, problems = check_text(text, "Text")
@@ -546,7 +547,7 @@ async def list_offers(session: AsyncSession, *, user_id: int, page: PageRequest)
 
 
 async def list_store_offers(
-    session: AsyncSession, *, manager: User, page: PageRequest
+    session: AsyncSession, *, manager: Actor, page: PageRequest
 ) -> Page[OfferItem]:
     require_manager(manager)
     return await _page_offers(session, Offer.store_id.in_(managed_store_ids(manager.id)), page)

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from hojre.accounts import errors, service
 from hojre.accounts.models import User
 from hojre.accounts.schemas import PROFILE_FIELDS, ProfileChanges
-from hojre.accounts.service import IssuedToken
+from hojre.accounts.service import Caller, IssuedToken
 from hojre.core.pagination import Page
 from hojre.web_v1.endpoint import Call, V1Params, V1Router, param
 from hojre.web_v1.envelopes import listing, ok, page_request
@@ -116,7 +116,7 @@ async def new_token(call: Call[TokenParams]) -> dict[str, Any]:
 
 @router.post("/user/islogin", TokenParams, summary="Is this token valid?")
 async def is_login(call: Call[TokenParams]) -> dict[str, Any]:
-    user = await service.authenticate(call.session, username=call.username, token=call.token)
+    user = await service.authenticate(call.conn, username=call.username, token=call.token)
     if user is None:
         raise errors.TokenInvalid
     return ok("Token is true")
@@ -128,7 +128,7 @@ async def forget(call: Call[Username]) -> dict[str, Any]:
     return ok("New Password generated and sent ")
 
 
-def render_user(user: User) -> dict[str, Any]:
+def render_user(user: User | Caller) -> dict[str, Any]:
     """The v1 user record (``cellPhone``, ``telegramChannell`` as the apps spell them)."""
     return {
         "id": user.id,
@@ -160,7 +160,9 @@ class UsersParams(V1Params):
     paged: ClassVar[bool] = True
 
 
-@router.get("/users", UsersParams, auth=True, summary="The caller's profile, as a one-item list")
+@router.get(
+    "/users", UsersParams, auth=True, sql=True, summary="The caller's profile, as a one-item list"
+)
 async def users(call: Call[UsersParams]) -> dict[str, Any]:
     page = Page(items=[call.me], total=1, request=page_request(call.raw))
     if page.request.page > 1:
@@ -200,7 +202,8 @@ async def edit(call: Call[ProfileParams]) -> dict[str, Any]:
         for name, value in call.raw.items()
         if _WIRE_TO_DOMAIN.get(name, name) in PROFILE_FIELDS
     }
-    await service.update_profile(call.session, user=call.me, changes=ProfileChanges(values))
+    user = await call.me_for_update()
+    await service.update_profile(call.session, user=user, changes=ProfileChanges(values))
     return ok("updated successfully")
 
 
@@ -221,7 +224,7 @@ async def change_password(call: Call[ChangePasswordParams]) -> dict[str, Any]:
     await service.change_password(
         call.session,
         call.hub,
-        user=call.me,
+        user=await call.me_for_update(),
         current_token=call.token,
         old_password=call.params.oldPassword or "",
         new_password=call.params.newPassword or "",

@@ -22,8 +22,10 @@ from starlette.responses import Response
 from hojre.accounts import service as accounts
 from hojre.accounts.models import User
 from hojre.accounts.schemas import Location
+from hojre.accounts.service import Caller
 from hojre.core.errors import HojreError, NotLoggedIn
 from hojre.core.hub import Hub
+from hojre.core.sql import Conn
 from hojre.core.text import ascii_digits
 from hojre.web_v1.envelopes import error
 from hojre.web_v1.openapi import Reply
@@ -55,36 +57,53 @@ class Call(Generic[P]):
     request: Request
     params: P
     raw: Mapping[str, str]
-    session: AsyncSession
+    # The request's driver-level connection: a write transaction for ``sql`` endpoints that
+    # write, else reads only (the login check).
+    conn: Conn
     hub: Hub
     username: str
     token: str
-    user: User | None = None
+    orm: AsyncSession | None = None
+    user: Caller | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
     not_logged_in: type[HojreError] = NotLoggedIn
 
     @property
-    def me(self) -> User:
+    def session(self) -> AsyncSession:
+        """The ORM unit of work (endpoints not declared ``sql``)."""
+        if self.orm is None:
+            raise RuntimeError("an sql endpoint has no ORM session; use call.conn")
+        return self.orm
+
+    @property
+    def me(self) -> Caller:
         if self.user is None:  # only reachable in an endpoint declared without auth
             raise self.not_logged_in
         return self.user
 
-    async def login(self) -> User:
+    async def login(self) -> Caller:
         """Authenticate the caller (once); endpoints with ``auth=True`` have done it already.
 
         Also remembers the caller's location from ``x``/``y``.
         """
         if self.user is None:
             self.user = await accounts.authenticate(
-                self.session, username=self.username, token=self.token
+                self.conn, username=self.username, token=self.token
             )
             if self.user is None:
                 raise self.not_logged_in
             where = parse_location(self.raw)
             if where is not None:
-                accounts.record_location(self.session, self.hub, user=self.user, where=where)
+                accounts.record_location(self.conn, self.hub, user=self.user, where=where)
         return self.user
+
+    async def me_for_update(self) -> User:
+        """The caller as an ORM object of this request's session, to change it."""
+        user = await self.session.get(User, self.me.id)
+        if user is None:  # deleted since the login check a moment ago
+            raise self.not_logged_in
+        return user
 
 
 Handler = Callable[[Call[Any]], Awaitable[Mapping[str, Any]]]
@@ -134,6 +153,8 @@ class Endpoint:
     write: bool | None = None
     # What a success answers, for OpenAPI; None: the shape's (POST action, paged GET list).
     response: Reply | None = None
+    # The handler runs on ``call.conn`` alone (hojre.core.sql), without an ORM session.
+    sql: bool = False
 
     @property
     def writes(self) -> bool:
@@ -161,7 +182,7 @@ class V1Router:
         self, path: str, params: type[V1Params] = NoParams, **options: Any
     ) -> Callable[[Handler], Handler]:
         """Options: ``auth``, ``summary``, ``cacheable``, ``not_logged_in``, ``write``,
-        ``response`` (see Endpoint)."""
+        ``response``, ``sql`` (see Endpoint)."""
         return self._register("GET", path, params, **options)
 
     def post(
@@ -205,27 +226,36 @@ async def _run(endpoint: Endpoint, request: Request, hub: Hub) -> Response:
         params = endpoint.params.model_construct(
             None, **{name: raw[name] for name in endpoint.params.model_fields if name in raw}
         )
-        async with hub.db.unit_of_work(write=endpoint.writes) as session:
+        async with hub.db.raw.connect(write=endpoint.sql and endpoint.writes) as conn:
             call: Call[Any] = Call(
                 request=request,
                 params=params,
                 raw=raw,
-                session=session,
+                conn=conn,
                 hub=hub,
                 username=username,
                 token=token,
                 headers=headers,
                 not_logged_in=endpoint.not_logged_in,
             )
-            if endpoint.auth:
-                await call.login()
-            body = await endpoint.handler(call)
+            if endpoint.sql:
+                body = await _handle(endpoint, call)
+            else:
+                async with hub.db.unit_of_work(write=endpoint.writes) as session:
+                    call.orm = session
+                    body = await _handle(endpoint, call)
     except HojreError as exc:
         return json_response(error(exc.message, exc.data), headers=headers)
     except Exception:
         log.exception("unhandled error in %s %s", endpoint.method, endpoint.path)
         return json_response(SERVER_ERROR, status=500, headers=headers)
     return json_response(body, headers=headers)
+
+
+async def _handle(endpoint: Endpoint, call: Call[Any]) -> Mapping[str, Any]:
+    if endpoint.auth:
+        await call.login()
+    return await endpoint.handler(call)
 
 
 def param(

@@ -27,8 +27,7 @@ import orjson
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 
-from hojre.accounts.models import User
-from hojre.accounts.service import REVOKED_EVENT, authenticate
+from hojre.accounts.service import REVOKED_EVENT, Caller, authenticate
 from hojre.core.events import Event
 from hojre.core.hub import Hub
 
@@ -52,10 +51,10 @@ def credentials(websocket: WebSocket) -> tuple[str, str]:
     return websocket.query_params.get("username", ""), token
 
 
-async def login(hub: Hub, username: str, token: str) -> User | None:
-    """The token's user, read in a short read-only unit of work of its own."""
-    async with hub.db.unit_of_work(write=False) as session:
-        return await authenticate(session, username=username, token=token)
+async def login(hub: Hub, username: str, token: str) -> Caller | None:
+    """The token's user, read on a connection of its own."""
+    async with hub.db.raw.connect(write=False) as conn:
+        return await authenticate(conn, username=username, token=token)
 
 
 class LiveSocket:

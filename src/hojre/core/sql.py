@@ -1,0 +1,330 @@
+"""The hot paths' data layer: statements written once with SQLAlchemy Core, compiled once per
+dialect, run straight on the driver (asyncpg, or sqlite3 on the event loop).
+
+Why not the ORM session here: on this workload the session, its unit of work and the async
+adapters cost 10–20× the database's own time per request (see bench/README.md). A
+:class:`Query` keeps what SQLAlchemy is good at — one portable statement, its types' bind and
+result conversions — and drops the rest. Rows come back as named tuples.
+
+SQLite is called on the event loop: its calls take microseconds, and a write transaction that
+never awaits anything else holds the write lock only that long. One asyncio lock per process
+keeps write transactions from interleaving on the loop. PostgreSQL connections come from an
+asyncpg pool that does not reset connections on release (a transaction never outlives
+:meth:`RawDb.connect`, so there is nothing to reset).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from collections import namedtuple
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import asyncpg
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.sql import ClauseElement
+
+log = logging.getLogger(__name__)
+
+# Observers of every statement run here (tests count statements with them).
+statement_listeners: list[Callable[[str], None]] = []
+
+_ROWCOUNT = re.compile(r"(\d+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    text: str
+    names: tuple[str, ...]  # bind parameters, in positional order
+    defaults: tuple[Any, ...]  # the statement's own values (None: given by the caller)
+    binds: tuple[Callable[[Any], Any] | None, ...]
+    results: tuple[Callable[[Any], Any] | None, ...]
+    row: Any  # a namedtuple class
+    converts: bool  # whether any result column needs a conversion
+
+    def args(self, params: dict[str, Any]) -> list[Any]:
+        out = []
+        for name, default, bind in zip(self.names, self.defaults, self.binds, strict=True):
+            value = params.get(name, default)
+            out.append(bind(value) if bind is not None and value is not None else value)
+        return out
+
+    def make(self, values: Sequence[Any]) -> Any:
+        if self.converts:
+            values = [
+                convert(v) if convert is not None and v is not None else v
+                for convert, v in zip(self.results, values, strict=True)
+            ]
+        return self.row._make(values)
+
+
+class Query:
+    """One statement, compiled on first use for each dialect and kept."""
+
+    __slots__ = ("_compiled", "statement")
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self._compiled: dict[str, Compiled] = {}
+
+    def compiled(self, dialect: Dialect) -> Compiled:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            found = self._compiled[dialect.name] = _compile(self.statement, dialect)
+        return found
+
+
+def _compile(statement: ClauseElement, dialect: Dialect) -> Compiled:
+    compiled: Any = statement.compile(dialect=dialect)
+    names = tuple(compiled.positiontup or ())
+    binds = [compiled.binds[name] for name in names]
+    if any(bind.expanding for bind in binds):
+        raise ValueError("expanding (IN) parameters are not supported; use a subquery or ANY")
+    columns = list(compiled._result_columns)
+    keys = [column[0] for column in columns]
+    results = tuple(_result_processor(column[3], dialect) for column in columns)
+    return Compiled(
+        text=compiled.string,
+        names=names,
+        defaults=tuple(None if bind.callable else bind.value for bind in binds),
+        binds=tuple(bind.type._cached_bind_processor(dialect) for bind in binds),
+        results=results,
+        row=namedtuple("Row", keys, rename=True),
+        converts=any(r is not None for r in results),
+    )
+
+
+def _result_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    try:
+        processor: Callable[[Any], Any] | None = type_._cached_result_processor(dialect, None)
+    except TypeError:
+        # asyncpg's numeric types want the column's type code, known only after a round trip;
+        # asyncpg already returns float and int, which is what our Float and Integer columns hold.
+        return None
+    return processor
+
+
+class Conn(Protocol):
+    """What a hot-path service runs statements on: one connection, one transaction at most."""
+
+    dialect: Dialect
+
+    async def all(self, query: Query, **params: Any) -> list[Any]: ...
+
+    async def one(self, query: Query, **params: Any) -> Any | None: ...
+
+    async def run(self, query: Query, **params: Any) -> int:
+        """Execute; the number of rows the statement changed."""
+        ...
+
+    def on_commit(self, callback: Callable[[], Awaitable[None]]) -> None: ...
+
+
+def _notify(text: str) -> None:
+    for listener in statement_listeners:
+        listener(text)
+
+
+@dataclass(slots=True)
+class _Hooks:
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def on_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
+        self.after_commit.append(callback)
+
+
+class SqliteConn(_Hooks):
+    """sqlite3 on the event loop: these coroutines never suspend."""
+
+    def __init__(self, connection: sqlite3.Connection, dialect: Dialect) -> None:
+        super().__init__()
+        self.connection = connection
+        self.dialect = dialect
+
+    async def all(self, query: Query, **params: Any) -> list[Any]:
+        c = query.compiled(self.dialect)
+        if statement_listeners:
+            _notify(c.text)
+        cursor = self.connection.execute(c.text, c.args(params))
+        return [c.make(row) for row in cursor.fetchall()]
+
+    async def one(self, query: Query, **params: Any) -> Any | None:
+        c = query.compiled(self.dialect)
+        if statement_listeners:
+            _notify(c.text)
+        row = self.connection.execute(c.text, c.args(params)).fetchone()
+        return None if row is None else c.make(row)
+
+    async def run(self, query: Query, **params: Any) -> int:
+        c = query.compiled(self.dialect)
+        if statement_listeners:
+            _notify(c.text)
+        return self.connection.execute(c.text, c.args(params)).rowcount
+
+
+class PgConn(_Hooks):
+    def __init__(self, connection: asyncpg.Connection, dialect: Dialect) -> None:
+        super().__init__()
+        self.connection = connection
+        self.dialect = dialect
+
+    async def all(self, query: Query, **params: Any) -> list[Any]:
+        c = query.compiled(self.dialect)
+        if statement_listeners:
+            _notify(c.text)
+        return [c.make(row) for row in await self.connection.fetch(c.text, *c.args(params))]
+
+    async def one(self, query: Query, **params: Any) -> Any | None:
+        c = query.compiled(self.dialect)
+        if statement_listeners:
+            _notify(c.text)
+        row = await self.connection.fetchrow(c.text, *c.args(params))
+        return None if row is None else c.make(row)
+
+    async def run(self, query: Query, **params: Any) -> int:
+        c = query.compiled(self.dialect)
+        if statement_listeners:
+            _notify(c.text)
+        status = await self.connection.execute(c.text, *c.args(params))
+        match = _ROWCOUNT.search(status)
+        return int(match.group(1)) if match else 0
+
+
+async def _keep(_connection: asyncpg.Connection) -> None:
+    """Release without asyncpg's reset round trip (see the module's docstring)."""
+
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=15000",
+)
+
+
+class RawDb:
+    """The driver-level connections of one process (one pool per event loop on PostgreSQL)."""
+
+    def __init__(self, url: str, dialect: Dialect, *, pool_size: int = 16) -> None:
+        parsed = make_url(url)
+        self.dialect = dialect
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self._pool_size = pool_size
+        self._pools: dict[asyncio.AbstractEventLoop, asyncpg.Pool] = {}
+        self._sqlite: tuple[sqlite3.Connection, sqlite3.Connection] | None = None
+        self._write_lock: asyncio.Lock | None = None
+        if self.is_sqlite:
+            self._path = parsed.database or ":memory:"
+        else:
+            self._dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    # -- SQLite ---------------------------------------------------------------------------------
+
+    def _sqlite_connections(self) -> tuple[sqlite3.Connection, sqlite3.Connection]:
+        if self._sqlite is None:
+            pair = []
+            for _ in range(2):  # one for reads, one for the write transactions
+                connection = sqlite3.connect(
+                    self._path, timeout=15, isolation_level=None, check_same_thread=False
+                )
+                for pragma in SQLITE_PRAGMAS:
+                    connection.execute(pragma)
+                pair.append(connection)
+            self._sqlite = (pair[0], pair[1])
+        return self._sqlite
+
+    @asynccontextmanager
+    async def _sqlite_connect(self, write: bool) -> AsyncIterator[SqliteConn | PgConn]:
+        reader, writer = self._sqlite_connections()
+        if not write:
+            conn = SqliteConn(reader, self.dialect)
+            yield conn
+            await _after_commit(conn)
+            return
+        if self._write_lock is None:
+            self._write_lock = asyncio.Lock()
+        async with self._write_lock:
+            conn = SqliteConn(writer, self.dialect)
+            writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException as exc:
+                writer.execute("COMMIT" if _keeps_writes(exc) else "ROLLBACK")
+                if not _keeps_writes(exc):
+                    raise
+                await _after_commit(conn)
+                raise
+            writer.execute("COMMIT")
+        await _after_commit(conn)
+
+    # -- PostgreSQL -----------------------------------------------------------------------------
+
+    async def _pool(self) -> asyncpg.Pool:
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None:
+            pool = await asyncpg.create_pool(
+                self._dsn, min_size=1, max_size=self._pool_size, reset=_keep
+            )
+            self._pools[loop] = pool
+        return pool
+
+    @asynccontextmanager
+    async def _pg_connect(self, write: bool) -> AsyncIterator[SqliteConn | PgConn]:
+        pool = await self._pool()
+        async with pool.acquire() as connection:
+            conn = PgConn(connection, self.dialect)
+            if write:
+                transaction = connection.transaction()
+                await transaction.start()
+                try:
+                    yield conn
+                except BaseException as exc:
+                    if not _keeps_writes(exc):
+                        await transaction.rollback()
+                        raise
+                    await transaction.commit()
+                    await _after_commit(conn)
+                    raise
+                await transaction.commit()
+            else:
+                yield conn
+        await _after_commit(conn)
+
+    # -- both -----------------------------------------------------------------------------------
+
+    def connect(self, *, write: bool) -> AbstractAsyncContextManager[Conn]:
+        """A connection; with ``write``, inside one transaction committed on a clean exit,
+        after which the callbacks given to :meth:`Conn.on_commit` run."""
+        return self._sqlite_connect(write) if self.is_sqlite else self._pg_connect(write)
+
+    async def close(self) -> None:
+        pools, self._pools = self._pools, {}
+        for pool in pools.values():
+            await pool.close()
+        if self._sqlite is not None:
+            for connection in self._sqlite:
+                connection.close()
+            self._sqlite = None
+
+
+def _keeps_writes(exc: BaseException) -> bool:
+    """A :class:`~hojre.core.errors.HojreError` with ``keep_writes`` reports a counted failure
+    (a wrong code's try), which must survive: its transaction commits."""
+    from hojre.core.errors import HojreError
+
+    return isinstance(exc, HojreError) and exc.keep_writes
+
+
+async def _after_commit(conn: _Hooks) -> None:
+    callbacks, conn.after_commit = conn.after_commit, []
+    for callback in callbacks:
+        try:
+            await callback()
+        except Exception:  # the commit stands; a failed side effect is retried by its owner
+            log.exception("after-commit callback failed")
