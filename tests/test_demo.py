@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hojre.accounts.models import Role, User
 from hojre.catalog.models import Bazaar, Mall, Media, Product, Status, Store, StoreSeller
 from hojre.catalog.service import slugify
-from hojre.core.db import Database
+from hojre.core.db import Database, SessionConn
 from hojre.core.hub import Hub
 from hojre.core.migrate import upgrade_async
 from hojre.core.pagination import PageRequest
@@ -363,10 +363,10 @@ async def _assert_conversations(
     assert {chat.status for chat in mine} == set(ChatStatus)
     assert any(c.store_id == first_store and c.seller_id == seller for c in mine)
     assert len({chat.store_id for chat in mine}) >= 3
-    listed = await messaging.list_chats(session, user_id=customer, page=page)
+    listed = await messaging.list_chats(SessionConn(session), user_id=customer, page=page)
     assert listed.total == len(mine) and any(item.unread for item in listed.items)
     for staff in (seller, manager.id):
-        listed = await messaging.list_chats(session, user_id=staff, page=page)
+        listed = await messaging.list_chats(SessionConn(session), user_id=staff, page=page)
         assert listed.total >= 3 and {item.store_id for item in listed.items} == {first_store}
 
     notes = (await session.scalars(select(StoreMessage))).all()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
-from hojre.core.sql import Conn, RawDb
+from hojre.core.sql import Conn, Query, RawDb
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,28 @@ def on_commit(tx: AsyncSession | Conn, callback: AfterCommit) -> None:
         tx.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
     else:
         tx.on_commit(callback)
+
+
+class SessionConn:
+    """:class:`~hojre.core.sql.Conn` over an ORM session: a hot-path service called from
+    ORM code (the demo, the CLI, tests) runs in that session's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.dialect = session.get_bind().dialect
+
+    async def all(self, query: Query, **params: Any) -> list[Any]:
+        return list((await self.session.execute(query.statement, params)).all())
+
+    async def one(self, query: Query, **params: Any) -> Any | None:
+        return (await self.session.execute(query.statement, params)).first()
+
+    async def run(self, query: Query, **params: Any) -> int:
+        result: Any = await self.session.execute(query.statement, params)
+        return int(result.rowcount)
+
+    def on_commit(self, callback: AfterCommit) -> None:
+        on_commit(self.session, callback)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -127,23 +149,27 @@ class Database:
         """
         from hojre.core.errors import HojreError
 
-        factory = self._write if write else self._read
-        async with factory() as session:
+        # On SQLite, writers share the process's turn with hojre.core.sql's (RawDb.write_lock);
+        # after-commit hooks run once the turn is given back (they may write themselves).
+        turn = self.raw.write_lock if write and self.is_sqlite else nullcontext()
+        kept: HojreError | None = None
+        async with turn, (self._write if write else self._read)() as session:
             try:
                 yield session
             except HojreError as exc:
-                if exc.keep_writes:
-                    await session.commit()
-                    await _run_after_commit(session)
-                else:
+                if not exc.keep_writes:
                     await session.rollback()
-                raise
+                    raise
+                await session.commit()
+                kept = exc
             except BaseException:
                 await session.rollback()
                 raise
             else:
                 await session.commit()
-                await _run_after_commit(session)
+        await _run_after_commit(session)
+        if kept is not None:
+            raise kept
 
     async def dispose(self) -> None:
         await self.raw.close()

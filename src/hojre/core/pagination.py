@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from hojre.core.sql import Conn, Query
 
 T = TypeVar("T")
 
@@ -53,3 +56,33 @@ async def fetch_page(session: AsyncSession, query: Select[Any], page: PageReques
         return Page(items=[], total=total, request=page)
     rows = (await session.execute(query.offset(page.offset).limit(page.limit))).scalars().all()
     return Page(items=list(rows), total=total, request=page)
+
+
+class PagedQuery:
+    """A list for :mod:`hojre.core.sql`: one statement returns the page and the total (an
+    uncorrelated subquery, evaluated once); the count runs alone only for an empty page.
+
+    ``rows`` is the ordered list query, ``count`` the matching ``SELECT count(*)``; both may use
+    the same bind parameters, given to :meth:`fetch` by name.
+    """
+
+    __slots__ = ("count", "page")
+
+    def __init__(self, rows: Select[*tuple[Any, ...]], count: Select[Any]) -> None:
+        self.count = Query(count)
+        self.page = Query(
+            rows.add_columns(count.scalar_subquery().label("total"))
+            .offset(bindparam("offset"))
+            .limit(bindparam("limit"))
+        )
+
+    async def fetch(
+        self, conn: Conn, page: PageRequest, make: Callable[..., T], **params: Any
+    ) -> Page[T]:
+        rows = await conn.all(self.page, offset=page.offset, limit=page.limit, **params)
+        if rows:
+            total = int(rows[0][-1])
+        else:
+            found = await conn.one(self.count, **params)
+            total = int(found[0]) if found is not None else 0
+        return Page(items=[make(*row[:-1]) for row in rows], total=total, request=page)

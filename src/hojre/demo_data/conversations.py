@@ -26,6 +26,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hojre.accounts.models import User
+from hojre.core.db import SessionConn
 from hojre.core.events import EventBus
 from hojre.core.pagination import PageRequest
 from hojre.demo_data import talk
@@ -145,6 +146,7 @@ class _Conversations:
         visits: Mapping[int, Sequence[tuple[datetime, int]]],
     ) -> None:
         self.session = session
+        self.conn = SessionConn(session)
         self.events = EventBus()
         self.rng = rng
         self.now = now
@@ -371,7 +373,7 @@ class _Conversations:
 
     async def _start(self, chat: _Chat, at: datetime) -> None:
         row = await messaging.start_chat(
-            self.session, self.events, user_id=chat.customer, store_id=chat.shop.id,
+            self.conn, self.events, user_id=chat.customer, store_id=chat.shop.id,
             seller_id=chat.seller,
         )  # fmt: skip
         chat.id, chat.seller_id = row.id, row.seller_id
@@ -383,7 +385,7 @@ class _Conversations:
 
     async def _say(self, chat: _Chat, side: Side, text: str, at: datetime) -> None:
         message = await messaging.send_chat_message(
-            self.session, self.events, user_id=self._sender(chat, side), chat_id=chat.id,
+            self.conn, self.events, user_id=self._sender(chat, side), chat_id=chat.id,
             text=text,
         )  # fmt: skip
         self.times[ChatMessage].append({"id": message.id, "created_at": at})
@@ -391,13 +393,13 @@ class _Conversations:
     async def _read(self, chat: _Chat, side: Side) -> None:
         """Open the chat as one side: the other side's messages become seen."""
         await messaging.list_messages(
-            self.session, self.events, user_id=self._sender(chat, side), chat_id=chat.id,
+            self.conn, self.events, user_id=self._sender(chat, side), chat_id=chat.id,
             page=PageRequest(per_page=1),
         )  # fmt: skip
 
     async def _finish(self, chat: _Chat, side: Side, at: datetime) -> None:
         await messaging.finish_chat(
-            self.session, self.events, user_id=self._sender(chat, side), chat_id=chat.id
+            self.conn, self.events, user_id=self._sender(chat, side), chat_id=chat.id
         )
         chat.times["finished_at"] = at
 

@@ -14,12 +14,16 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     CompoundSelect,
+    Integer,
     Select,
     and_,
+    bindparam,
     exists,
     func,
+    insert,
     or_,
     select,
     union,
@@ -34,7 +38,8 @@ from hojre.catalog.models import Status, Store, StoreSeller
 from hojre.core.clock import utcnow
 from hojre.core.errors import ValidationFailed
 from hojre.core.events import EventBus, to_role, to_user
-from hojre.core.pagination import Page, PageRequest
+from hojre.core.pagination import Page, PagedQuery, PageRequest
+from hojre.core.sql import Conn, Query
 from hojre.interactions.models import Comment, Mark, View
 from hojre.interactions.registry import InteractionKind, TargetKind
 from hojre.interactions.service import plain_text
@@ -81,7 +86,7 @@ def check_attachment(value: str | None, label: str) -> tuple[str | None, list[st
 # -- who is who ------------------------------------------------------------------------------
 
 
-def staff_store_ids(user_id: int) -> CompoundSelect[int]:
+def staff_store_ids(user_id: int | BindParameter[int]) -> CompoundSelect[int]:
     """Stores where the user is an active seller or the manager."""
     return (
         select(StoreSeller.store_id)
@@ -100,7 +105,7 @@ _SELLER = aliased(User, name="seller")
 _SENDER = aliased(User, name="sender")
 
 
-def chat_visible_to(user_id: int) -> ColumnElement[bool]:
+def chat_visible_to(user_id: int | BindParameter[int]) -> ColumnElement[bool]:
     """Chats of the user as customer, as their seller, or as staff of the chat's store.
 
     A union of three index scans: an ``OR`` of the same conditions makes PostgreSQL scan every
@@ -114,17 +119,20 @@ def chat_visible_to(user_id: int) -> ColumnElement[bool]:
     return Chat.id.in_(mine)
 
 
-async def store_audience(session: AsyncSession, store_id: int) -> list[int]:
+_USER = bindparam("user", type_=Integer)
+_CHAT = bindparam("chat", type_=Integer)
+_STORE = bindparam("store", type_=Integer)
+
+_STORE_AUDIENCE = Query(
+    select(StoreSeller.user_id)
+    .where(StoreSeller.store_id == _STORE, StoreSeller.status == Status.active)
+    .union(select(Store.manager_id).where(Store.id == _STORE, Store.manager_id.is_not(None)))
+)
+
+
+async def store_audience(conn: Conn, store_id: int) -> list[int]:
     """The manager and active sellers of a store (who hear about its conversations)."""
-    rows = await session.execute(
-        select(StoreSeller.user_id)
-        .where(StoreSeller.store_id == store_id, StoreSeller.status == Status.active)
-        .union(select(Store.manager_id).where(Store.id == store_id, Store.manager_id.is_not(None)))
-    )
-    return [int(r[0]) for r in rows]
-
-
-# -- chats -----------------------------------------------------------------------------------
+    return [int(r[0]) for r in await conn.all(_STORE_AUDIENCE, store=store_id)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,196 +162,243 @@ class MessageItem:
     sender_avatar: str | None
 
 
-async def list_chats(session: AsyncSession, *, user_id: int, page: PageRequest) -> Page[ChatItem]:
-    """The caller's chats, newest first, with the seller, the store and an unread count."""
-    visible = chat_visible_to(user_id)
-    total = await session.scalar(select(func.count()).select_from(Chat).where(visible))
-    seller = _SELLER
-    # Unread: the other side's unseen messages (the sides are the customer and the store's
-    # staff, so a colleague's message is not unread for a seller or the manager).
-    other_side = or_(
-        and_(Chat.customer_id == user_id, ChatMessage.sender_id != Chat.customer_id),
-        and_(Chat.customer_id != user_id, ChatMessage.sender_id == Chat.customer_id),
+# Unread: the other side's unseen messages (the sides are the customer and the store's staff,
+# so a colleague's message is not unread for a seller or the manager).
+_UNREAD = (
+    select(func.count())
+    .where(
+        ChatMessage.chat_id == Chat.id,
+        ChatMessage.status == MessageStatus.sent,
+        or_(
+            and_(Chat.customer_id == _USER, ChatMessage.sender_id != Chat.customer_id),
+            and_(Chat.customer_id != _USER, ChatMessage.sender_id == Chat.customer_id),
+        ),
     )
-    unread = (
-        select(func.count())
-        .where(ChatMessage.chat_id == Chat.id, ChatMessage.status == MessageStatus.sent,
-               other_side)
-        .correlate(Chat)
-        .scalar_subquery()
-    )  # fmt: skip
-    rows = await session.execute(
-        select(Chat.id, Chat.customer_id, seller.name, seller.family, seller.avatar,
-               Chat.created_at, Chat.status, Store.title, Chat.store_id, unread)
-        .join(seller, seller.id == Chat.seller_id)
-        .join(Store, Store.id == Chat.store_id)
-        .where(visible)
-        .order_by(Chat.id.desc())
-        .offset(page.offset)
-        .limit(page.limit)
-    )  # fmt: skip
-    return Page(items=[ChatItem(*r) for r in rows], total=int(total or 0), request=page)
+    .correlate(Chat)
+    .scalar_subquery()
+)
+_CHATS = PagedQuery(
+    select(Chat.id, Chat.customer_id, _SELLER.name, _SELLER.family, _SELLER.avatar,
+           Chat.created_at, Chat.status, Store.title, Chat.store_id, _UNREAD)
+    .join(_SELLER, _SELLER.id == Chat.seller_id)
+    .join(Store, Store.id == Chat.store_id)
+    .where(chat_visible_to(_USER))
+    .order_by(Chat.id.desc()),
+    select(func.count()).select_from(Chat).where(chat_visible_to(_USER)),
+)  # fmt: skip
 
 
-async def access_chat(
-    session: AsyncSession, *, user_id: int, chat_id: int, lock: bool = False
-) -> Chat:
-    """The chat if the user takes part in it.
+async def list_chats(conn: Conn, *, user_id: int, page: PageRequest) -> Page[ChatItem]:
+    """The caller's chats, newest first, with the seller, the store and an unread count."""
+    return await _CHATS.fetch(conn, page, ChatItem, user=user_id)
 
-    Writers pass ``lock``: the row stays locked until commit on PostgreSQL, so a message and a
-    finish racing on one chat are ordered (SQLite's write lock already orders them).
-    """
-    query = select(Chat).where(Chat.id == chat_id, chat_visible_to(user_id))
-    if lock:
-        query = query.with_for_update(of=Chat)
-    chat = await session.scalar(query)
-    if chat is None:
+
+@dataclass(frozen=True, slots=True)
+class ChatRow:
+    id: int
+    customer_id: int
+    store_id: int
+    seller_id: int
+    status: str
+
+    def event(self) -> dict[str, Any]:
+        return {"id": self.id, "status": self.status, "store": self.store_id,
+                "user": self.customer_id, "seller": self.seller_id}  # fmt: skip
+
+
+_CHAT_OF_USER = select(Chat.id, Chat.customer_id, Chat.store_id, Chat.seller_id, Chat.status).where(
+    Chat.id == _CHAT, chat_visible_to(_USER)
+)
+_ACCESS_CHAT = Query(_CHAT_OF_USER)
+# Writers lock the row until commit on PostgreSQL, so a message and a finish racing on one chat
+# are ordered (SQLite's write lock already orders them).
+_LOCK_CHAT = Query(_CHAT_OF_USER.with_for_update(of=Chat))
+
+
+async def access_chat(conn: Conn, *, user_id: int, chat_id: int, lock: bool = False) -> ChatRow:
+    """The chat if the user takes part in it."""
+    row = await conn.one(_LOCK_CHAT if lock else _ACCESS_CHAT, user=user_id, chat=chat_id)
+    if row is None:
         raise errors.NoChatForYou
-    return chat
+    return ChatRow(*row)
+
+
+# The other side: the store's staff for the customer, the customer for the staff.
+_OTHER_SIDE = or_(
+    and_(_USER == bindparam("customer"), ChatMessage.sender_id != bindparam("customer")),
+    and_(_USER != bindparam("customer"), ChatMessage.sender_id == bindparam("customer")),
+)
+_MARK_SEEN = Query(
+    update(ChatMessage)
+    .where(ChatMessage.chat_id == _CHAT, _OTHER_SIDE, ChatMessage.status == MessageStatus.sent)
+    .values(status=MessageStatus.seen)
+    .returning(ChatMessage.id)
+)
+_MESSAGES = PagedQuery(
+    select(ChatMessage.id, _SENDER.name, _SENDER.family, ChatMessage.text,
+           ChatMessage.created_at, ChatMessage.status, ChatMessage.chat_id,
+           ChatMessage.sender_id, _SENDER.avatar)
+    .join(_SENDER, _SENDER.id == ChatMessage.sender_id)
+    .where(ChatMessage.chat_id == _CHAT)
+    .order_by(ChatMessage.id.desc()),
+    select(func.count()).select_from(ChatMessage).where(ChatMessage.chat_id == _CHAT),
+)  # fmt: skip
+_HAS_UNSEEN = Query(
+    select(
+        exists().where(
+            ChatMessage.chat_id == _CHAT, ChatMessage.status == MessageStatus.sent, _OTHER_SIDE
+        )
+    )
+)
 
 
 async def list_messages(
-    session: AsyncSession, events: EventBus, *, user_id: int, chat_id: int, page: PageRequest
+    conn: Conn, events: EventBus, *, user_id: int, chat_id: int, page: PageRequest
 ) -> Page[MessageItem]:
-    """A chat's messages, newest first; reading marks the other side's messages seen."""
-    chat = await access_chat(session, user_id=user_id, chat_id=chat_id)
-    # The other side: the store's staff for the customer, the customer for the staff.
-    if user_id == chat.customer_id:
-        other_side = ChatMessage.sender_id != chat.customer_id
-    else:
-        other_side = ChatMessage.sender_id == chat.customer_id
-    seen = await session.execute(
-        update(ChatMessage)
-        .where(ChatMessage.chat_id == chat.id, other_side,
-               ChatMessage.status == MessageStatus.sent)
-        .values(status=MessageStatus.seen)
-        .returning(ChatMessage.id)
-    )  # fmt: skip
-    seen_ids = [int(r[0]) for r in seen]
-    if seen_ids:
-        audience = await _chat_audience(session, chat)
-        events.publish_on_commit(session, audience, "chat.seen",
-                                 {"chat": chat.id, "messages": seen_ids})  # fmt: skip
-    total = await session.scalar(
-        select(func.count()).select_from(ChatMessage).where(ChatMessage.chat_id == chat.id)
-    )
-    sender = _SENDER
-    rows = await session.execute(
-        select(ChatMessage.id, sender.name, sender.family, ChatMessage.text,
-               ChatMessage.created_at, ChatMessage.status, ChatMessage.chat_id,
-               ChatMessage.sender_id, sender.avatar)
-        .join(sender, sender.id == ChatMessage.sender_id)
-        .where(ChatMessage.chat_id == chat.id)
-        .order_by(ChatMessage.id.desc())
-        .offset(page.offset)
-        .limit(page.limit)
-    )  # fmt: skip
-    return Page(items=[MessageItem(*r) for r in rows], total=int(total or 0), request=page)
+    """A chat's messages, newest first; reading marks the other side's messages seen.
+
+    The write (and, on SQLite, the write lock) happens only when there is something to mark.
+    """
+    chat = await access_chat(conn, user_id=user_id, chat_id=chat_id)
+    side = {"user": user_id, "chat": chat.id, "customer": chat.customer_id}
+    unseen = await conn.one(_HAS_UNSEEN, **side)
+    if unseen is not None and unseen[0]:
+        seen_ids = [int(r[0]) for r in await conn.all(_MARK_SEEN, **side)]
+        if seen_ids:
+            events.publish_on_commit(conn, await _chat_audience(conn, chat), "chat.seen",
+                                     {"chat": chat.id, "messages": seen_ids})  # fmt: skip
+    return await _MESSAGES.fetch(conn, page, MessageItem, chat=chat.id)
 
 
-async def _chat_audience(session: AsyncSession, chat: Chat) -> list[str]:
-    people = {chat.customer_id, chat.seller_id, *await store_audience(session, chat.store_id)}
+async def _chat_audience(conn: Conn, chat: ChatRow) -> list[str]:
+    people = {chat.customer_id, chat.seller_id, *await store_audience(conn, chat.store_id)}
     return [to_user(p) for p in people]
 
 
-def chat_event(chat: Chat) -> dict[str, Any]:
-    return {"id": chat.id, "status": chat.status, "store": chat.store_id,
-            "user": chat.customer_id, "seller": chat.seller_id}  # fmt: skip
+_ACTIVE_STORE = Query(
+    select(Store.id, Store.manager_id).where(Store.id == _STORE, Store.status == Status.active)
+)
+_ACTIVE_SELLER = and_(StoreSeller.store_id == _STORE, StoreSeller.status == Status.active)
+_IS_SELLER = Query(select(StoreSeller.user_id).where(_ACTIVE_SELLER, StoreSeller.user_id == _USER))
+# The active seller with the fewest open chats takes a new one.
+_LEAST_BUSY_SELLER = Query(
+    select(StoreSeller.user_id)
+    .where(_ACTIVE_SELLER)
+    .order_by(
+        select(func.count())
+        .where(Chat.seller_id == StoreSeller.user_id, Chat.store_id == _STORE,
+               Chat.status != ChatStatus.finished)
+        .correlate(StoreSeller)
+        .scalar_subquery(),
+        StoreSeller.id,
+    )
+    .limit(1)
+)  # fmt: skip
+_NEW_CHAT = Query(
+    insert(Chat)
+    .values(customer_id=_USER, store_id=_STORE, seller_id=bindparam("seller"),
+            status=ChatStatus.pending, created_at=bindparam("now"))
+    .returning(Chat.id, Chat.customer_id, Chat.store_id, Chat.seller_id, Chat.status)
+)  # fmt: skip
 
 
 async def start_chat(
-    session: AsyncSession, events: EventBus, *, user_id: int, store_id: int,
-    seller_id: int | None,
-) -> Chat:  # fmt: skip
-    store = await session.scalar(
-        select(Store).where(Store.id == store_id, Store.status == Status.active)
-    )
+    conn: Conn, events: EventBus, *, user_id: int, store_id: int, seller_id: int | None
+) -> ChatRow:
+    store = await conn.one(_ACTIVE_STORE, store=store_id)
     if store is None:
         raise errors.StoreNotFound
-    active = and_(StoreSeller.store_id == store.id, StoreSeller.status == Status.active)
     # The store's own staff may not chat with it, whichever colleague would take the chat.
-    if store.manager_id == user_id or await session.scalar(
-        select(StoreSeller.id).where(active, StoreSeller.user_id == user_id)
-    ):
+    if store.manager_id == user_id or await conn.one(_IS_SELLER, store=store_id,
+                                                     user=user_id):  # fmt: skip
         raise errors.OwnStore
     if seller_id is not None:
-        chosen = await session.scalar(
-            select(StoreSeller.user_id).where(active, StoreSeller.user_id == seller_id)
-        )
-        if chosen is None:
+        if await conn.one(_IS_SELLER, store=store_id, user=seller_id) is None:
             raise errors.SellerNotFound
+        chosen = seller_id
     else:
-        # The active seller with the fewest open chats takes the new one.
-        open_chats = (
-            select(func.count())
-            .where(Chat.seller_id == StoreSeller.user_id, Chat.store_id == store.id,
-                   Chat.status != ChatStatus.finished)
-            .correlate(StoreSeller)
-            .scalar_subquery()
-        )  # fmt: skip
-        chosen = await session.scalar(
-            select(StoreSeller.user_id).where(active).order_by(open_chats, StoreSeller.id).limit(1)
-        )
-        if chosen is None:
+        least_busy = await conn.one(_LEAST_BUSY_SELLER, store=store_id)
+        if least_busy is None:
             raise errors.NoActiveSeller
-    chat = Chat(customer_id=user_id, store_id=store.id, seller_id=chosen,
-                status=ChatStatus.pending, created_at=utcnow())  # fmt: skip
-    session.add(chat)
-    await session.flush()
-    events.publish_on_commit(session, await _chat_audience(session, chat), "chat.status",
-                             chat_event(chat))  # fmt: skip
+        chosen = int(least_busy[0])
+    created = await conn.one(_NEW_CHAT, user=user_id, store=store_id, seller=chosen,
+                             now=utcnow())  # fmt: skip
+    assert created is not None  # INSERT … RETURNING
+    chat = ChatRow(*created)
+    events.publish_on_commit(conn, await _chat_audience(conn, chat), "chat.status", chat.event())
     return chat
 
 
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    id: int
+    created_at: datetime
+
+
+_NEW_MESSAGE = Query(
+    insert(ChatMessage)
+    .values(chat_id=_CHAT, sender_id=_USER, text=bindparam("body"), status=MessageStatus.sent,
+            created_at=bindparam("now"))
+    .returning(ChatMessage.id)
+)  # fmt: skip
+# The store's first answer opens the conversation; one UPDATE decides among racers.
+_OPEN_CHAT = Query(
+    update(Chat)
+    .where(Chat.id == _CHAT, Chat.status == ChatStatus.pending)
+    .values(status=ChatStatus.chatting)
+    .returning(Chat.id)
+)
+_SENDER_NAME = Query(select(User.name, User.family).where(User.id == _USER))
+
+
 async def send_chat_message(
-    session: AsyncSession, events: EventBus, *, user_id: int, chat_id: int, text: str | None
-) -> ChatMessage:
+    conn: Conn, events: EventBus, *, user_id: int, chat_id: int, text: str | None
+) -> SentMessage:
     clean, problems = check_text(text, "Text")
     if problems:
         raise ValidationFailed(problems)
-    chat = await access_chat(session, user_id=user_id, chat_id=chat_id, lock=True)
+    chat = await access_chat(conn, user_id=user_id, chat_id=chat_id, lock=True)
     if chat.status == ChatStatus.finished:
         raise errors.ChatFinished
-    message = ChatMessage(chat_id=chat.id, sender_id=user_id, text=clean,
-                          status=MessageStatus.sent, created_at=utcnow())  # fmt: skip
-    session.add(message)
-    await session.flush()
-    audience = await _chat_audience(session, chat)
-    if user_id != chat.customer_id and chat.status == ChatStatus.pending:
-        # The store's first answer opens the conversation; one UPDATE decides among racers.
-        moved = await session.execute(
-            update(Chat)
-            .where(Chat.id == chat.id, Chat.status == ChatStatus.pending)
-            .values(status=ChatStatus.chatting)
-            .returning(Chat.id)
-        )
-        if moved.scalar() is not None:
-            chat.status = ChatStatus.chatting
-            events.publish_on_commit(session, audience, "chat.status", chat_event(chat))
-    sender = await session.get_one(User, user_id)
-    events.publish_on_commit(session, audience, "chat.message", {
+    now = utcnow()
+    inserted = await conn.one(_NEW_MESSAGE, chat=chat.id, user=user_id, body=clean, now=now)
+    assert inserted is not None  # INSERT … RETURNING
+    message = SentMessage(id=int(inserted[0]), created_at=now)
+    audience = await _chat_audience(conn, chat)
+    if (
+        user_id != chat.customer_id
+        and chat.status == ChatStatus.pending
+        and await conn.one(_OPEN_CHAT, chat=chat.id) is not None
+    ):
+        opened = ChatRow(chat.id, chat.customer_id, chat.store_id, chat.seller_id,
+                         ChatStatus.chatting)  # fmt: skip
+        events.publish_on_commit(conn, audience, "chat.status", opened.event())
+    sender = await conn.one(_SENDER_NAME, user=user_id)
+    names = (sender.name, sender.family) if sender is not None else ()
+    events.publish_on_commit(conn, audience, "chat.message", {
         "id": message.id, "chat": chat.id, "senderId": user_id, "text": clean,
-        "sender": " ".join(p for p in (sender.name, sender.family) if p),
-        "sentDate": int(message.created_at.timestamp()), "status": message.status,
+        "sender": " ".join(p for p in names if p),
+        "sentDate": int(now.timestamp()), "status": MessageStatus.sent,
     })  # fmt: skip
     return message
 
 
-async def finish_chat(
-    session: AsyncSession, events: EventBus, *, user_id: int, chat_id: int
-) -> Chat:
-    chat = await access_chat(session, user_id=user_id, chat_id=chat_id, lock=True)
-    finished = await session.execute(
-        update(Chat)
-        .where(Chat.id == chat.id, Chat.status != ChatStatus.finished)
-        .values(status=ChatStatus.finished, finished_at=utcnow())
-        .returning(Chat.id)
-    )
-    chat.status = ChatStatus.finished
-    if finished.scalar() is not None:
-        events.publish_on_commit(session, await _chat_audience(session, chat), "chat.status",
-                                 chat_event(chat))  # fmt: skip
-    return chat
+_FINISH = Query(
+    update(Chat)
+    .where(Chat.id == _CHAT, Chat.status != ChatStatus.finished)
+    .values(status=ChatStatus.finished, finished_at=bindparam("now"))
+    .returning(Chat.id)
+)
+
+
+async def finish_chat(conn: Conn, events: EventBus, *, user_id: int, chat_id: int) -> ChatRow:
+    chat = await access_chat(conn, user_id=user_id, chat_id=chat_id, lock=True)
+    finished = ChatRow(chat.id, chat.customer_id, chat.store_id, chat.seller_id,
+                       ChatStatus.finished)  # fmt: skip
+    if await conn.one(_FINISH, chat=chat.id, now=utcnow()) is not None:
+        events.publish_on_commit(conn, await _chat_audience(conn, chat), "chat.status",
+                                 finished.event())  # fmt: skip
+    return finished
 
 
 # -- store messages --------------------------------------------------------------------------

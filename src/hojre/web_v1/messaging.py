@@ -90,17 +90,17 @@ def render_message(item: MessageItem) -> dict[str, Any]:
     }
 
 
-@router.get("/chats", Paged, auth=True, summary="The caller's chats, newest first")
+@router.get("/chats", Paged, auth=True, sql=True, summary="The caller's chats, newest first")
 async def chats(call: Call[Paged]) -> dict[str, Any]:
-    page = await service.list_chats(call.session, user_id=call.me.id, page=page_request(call.raw))
+    page = await service.list_chats(call.conn, user_id=call.me.id, page=page_request(call.raw))
     return listing(call.request.url, page, render_chat)
 
 
-@router.get("/main-chats", ChatIdParams, auth=True, write=True,
+@router.get("/main-chats", ChatIdParams, auth=True, write=True, sql=True,
             summary="A chat's messages, newest first; marks the other side's as seen")  # fmt: skip
 async def main_chats(call: Call[ChatIdParams]) -> dict[str, Any]:
     page = await service.list_messages(
-        call.session, call.hub.events, user_id=call.me.id, chat_id=id_param(call.params.id),
+        call.conn, call.hub.events, user_id=call.me.id, chat_id=id_param(call.params.id),
         page=page_request(call.raw),
     )  # fmt: skip
     return listing(call.request.url, page, render_message)
@@ -111,11 +111,13 @@ class StartChatParams(V1Params):
     seller: str | None = param("One of the store's active sellers (optional).", type="integer")
 
 
-@router.post("/user/start-chat", StartChatParams, auth=True, summary="Start a chat with a store")
+@router.post(
+    "/user/start-chat", StartChatParams, auth=True, sql=True, summary="Start a chat with a store"
+)
 async def start_chat(call: Call[StartChatParams]) -> dict[str, Any]:
     seller = call.params.seller
     chat = await service.start_chat(
-        call.session, call.hub.events, user_id=call.me.id, store_id=id_param(call.params.store),
+        call.conn, call.hub.events, user_id=call.me.id, store_id=id_param(call.params.store),
         seller_id=id_param(seller) if seller else None,
     )  # fmt: skip
     return ok("Chat Started", {"id": chat.id})
@@ -126,11 +128,11 @@ class SendChatMessageParams(V1Params):
     text: str | None = param("Plain text, at most 2000 characters.", required=True)
 
 
-@router.post("/user/send-chat-message", SendChatMessageParams, auth=True,
+@router.post("/user/send-chat-message", SendChatMessageParams, auth=True, sql=True,
              summary="Send a message in a chat")  # fmt: skip
 async def send_chat_message(call: Call[SendChatMessageParams]) -> dict[str, Any]:
     message = await service.send_chat_message(
-        call.session, call.hub.events, user_id=call.me.id, chat_id=id_param(call.params.id),
+        call.conn, call.hub.events, user_id=call.me.id, chat_id=id_param(call.params.id),
         text=call.params.text,
     )  # fmt: skip
     return ok("Message Sent", {"id": message.id})
@@ -140,10 +142,10 @@ class ChatOnlyParams(V1Params):
     id: str | None = param("The chat's id.", required=True, type="integer")
 
 
-@router.post("/user/finish-chat", ChatOnlyParams, auth=True, summary="Finish a chat")
+@router.post("/user/finish-chat", ChatOnlyParams, auth=True, sql=True, summary="Finish a chat")
 async def finish_chat(call: Call[ChatOnlyParams]) -> dict[str, Any]:
     await service.finish_chat(
-        call.session, call.hub.events, user_id=call.me.id, chat_id=id_param(call.params.id)
+        call.conn, call.hub.events, user_id=call.me.id, chat_id=id_param(call.params.id)
     )
     return ok("Chat Finished")
 
