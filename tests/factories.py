@@ -25,11 +25,11 @@ from hojre.accounts.service import create_user
 from hojre.catalog.models import Bazaar, Mall, Media, Product, Store, StoreSeller
 from hojre.catalog.service import unique_slug
 from hojre.core import sql
+from hojre.core.db import SessionConn
 from hojre.core.hub import Hub
 from hojre.geo.seed import IRAN_ID
-from hojre.interactions.models import Comment
 from hojre.interactions.registry import TargetKind
-from hojre.interactions.service import CommentInput, add_comment
+from hojre.interactions.service import CommentInput, NewComment, add_comment
 
 PASSWORD = "secret1"
 # Ids of the geography the migrations load (API.md §2): Tehran province, Tehran, Tajrish.
@@ -205,10 +205,10 @@ async def make_comment(
     pros: str | None = None,
     cons: str | None = None,
     score: int | None = None,
-) -> Comment:
+) -> NewComment:
     """A visible comment, through the interactions service (so counters follow)."""
     return await add_comment(
-        session,
+        SessionConn(session),
         user_id=user.id,
         target=target,
         target_id=target_id,

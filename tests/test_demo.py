@@ -305,14 +305,14 @@ async def _assert_demo_customer_lists(session: AsyncSession, accounts: list[Demo
     for target in CATALOG_TARGETS:
         for kind in (*MARK_KINDS, InteractionKind.view):
             listed = await interactions.list_activity(
-                session, user_id=customer, target=target, kind=kind, page=page
+                SessionConn(session), user_id=customer, target=target, kind=kind, page=page
             )
             assert listed.total >= 1, (target, kind)
             assert all(item.title and item.image for item in listed.items), (target, kind)
             assert all(item.date < BASE_TIME for item in listed.items), (target, kind)
     for target in TargetKind:
         comments = await interactions.list_comments(
-            session, target=target, user_id=customer, page=page
+            SessionConn(session), target=target, user_id=customer, page=page
         )
         assert comments.total >= 1, target
         for item in comments.items:
@@ -321,7 +321,10 @@ async def _assert_demo_customer_lists(session: AsyncSession, accounts: list[Demo
     # The named seller and store manager have comments of their own (the "user" target).
     for cellphone in ("09120000003", "09120000004"):
         about = await interactions.list_comments(
-            session, target=TargetKind.user, target_id=by_phone[cellphone].id, page=page
+            SessionConn(session),
+            target=TargetKind.user,
+            target_id=by_phone[cellphone].id,
+            page=page,
         )
         assert about.total >= 1, cellphone
 

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hojre.core.db import SessionConn
 from hojre.core.settings import get_settings
 
 if TYPE_CHECKING:
@@ -187,7 +188,7 @@ def comment_hide(comment_id: Annotated[int, typer.Argument(metavar="ID")]) -> No
     from hojre.interactions.service import hide_comment
 
     async def work(session: AsyncSession, hub: Hub) -> bool:
-        return await hide_comment(session, comment_id=comment_id)
+        return await hide_comment(SessionConn(session), comment_id=comment_id)
 
     if not _in_transaction(work):
         console.print(f"[red]no visible comment {comment_id}[/red]")

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import update
 
 from hojre.accounts.models import User
+from hojre.core.db import SessionConn
 from hojre.core.hub import Hub
 from hojre.interactions import service
 from hojre.interactions.registry import TargetKind
@@ -89,8 +90,12 @@ async def test_moderation_hides_a_comment(api: Api, world: World) -> None:
     body = await comment(api, world, text="تبلیغ", score="1")
     assert isinstance(body["data"], dict)
     async with api.hub.db.unit_of_work(write=True) as session:
-        assert await service.hide_comment(session, comment_id=body["data"]["id"]) is True
-        assert await service.hide_comment(session, comment_id=body["data"]["id"]) is False
+        assert (
+            await service.hide_comment(SessionConn(session), comment_id=body["data"]["id"]) is True
+        )
+        assert (
+            await service.hide_comment(SessionConn(session), comment_id=body["data"]["id"]) is False
+        )
     c = await counters(api.hub, TargetKind.store, world.ids[TargetKind.store])
     assert (c["comments_count"], c["score_count"]) == (0, 0)
     listing = await api.get("/store-user-comments", **world.auth)

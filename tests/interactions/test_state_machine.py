@@ -22,6 +22,7 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select
 
 from hojre.accounts.models import Role, User
+from hojre.core.db import SessionConn
 from hojre.core.hub import Hub
 from hojre.interactions import service
 from hojre.interactions.models import Comment, Mark, View
@@ -82,7 +83,7 @@ class Interactions(RuleBasedStateMachine):
 
         async def step() -> None:
             async with self.hub.db.unit_of_work(write=True) as session:
-                await service.add_mark(session, user_id=uid, target=target,
+                await service.add_mark(SessionConn(session), user_id=uid, target=target,
                                        target_id=self.targets[target], kind=kind)  # fmt: skip
 
         self.run(step())
@@ -98,7 +99,11 @@ class Interactions(RuleBasedStateMachine):
         async def step() -> bool:
             async with self.hub.db.unit_of_work(write=True) as session:
                 return await service.remove_mark(
-                    session, user_id=uid, target=target, target_id=self.targets[target], kind=kind
+                    SessionConn(session),
+                    user_id=uid,
+                    target=target,
+                    target_id=self.targets[target],
+                    kind=kind,
                 )
 
         removed = self.run(step())
@@ -111,7 +116,7 @@ class Interactions(RuleBasedStateMachine):
 
         async def step() -> bool:
             async with self.hub.db.unit_of_work(write=True) as session:
-                return await service.add_view(session, user_id=uid, target=target,
+                return await service.add_view(SessionConn(session), user_id=uid, target=target,
                                               target_id=self.targets[target])  # fmt: skip
 
         counted = self.run(step())
@@ -126,7 +131,8 @@ class Interactions(RuleBasedStateMachine):
         async def step() -> int:
             async with self.hub.db.unit_of_work(write=True) as session:
                 row = await service.add_comment(
-                    session, user_id=uid, target=target, target_id=self.targets[target],
+                    SessionConn(session),
+                    user_id=uid, target=target, target_id=self.targets[target],
                     comment=service.CommentInput("نظر", score=score),
                 )  # fmt: skip
                 return row.id
@@ -142,7 +148,9 @@ class Interactions(RuleBasedStateMachine):
 
         async def step() -> None:
             async with self.hub.db.unit_of_work(write=True) as session:
-                await service.delete_comment(session, user_id=uid, comment_id=comment_id)
+                await service.delete_comment(
+                    SessionConn(session), user_id=uid, comment_id=comment_id
+                )
 
         self.run(step())
 

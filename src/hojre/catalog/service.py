@@ -28,6 +28,7 @@ from hojre.catalog.models import (
     StoreSeller,
     visible,
 )
+from hojre.core.db import SessionConn
 from hojre.core.errors import NotFound
 from hojre.core.pagination import MAX_PER_PAGE, Page, PageRequest, fetch_page
 from hojre.core.text import ascii_digits
@@ -260,9 +261,12 @@ async def _media(session: AsyncSession, target: TargetKind, target_id: int) -> l
 
 
 async def _comments(session: AsyncSession, target: TargetKind, target_id: int) -> list[CommentItem]:
-    """The latest visible comments, newest first (two statements: the shared comment list)."""
+    """The latest visible comments, newest first (one statement: the shared comment list)."""
     page = await list_comments(
-        session, target=target, target_id=target_id, page=PageRequest(1, COMMENTS_SHOWN)
+        SessionConn(session),
+        target=target,
+        target_id=target_id,
+        page=PageRequest(1, COMMENTS_SHOWN),
     )
     return page.items
 
@@ -298,7 +302,7 @@ async def _sellers(session: AsyncSession, store_id: int) -> list[SellerItem]:
 
 
 async def get_bazaar_detail(session: AsyncSession, bazaar_id: int) -> BazaarDetail:
-    """An active bazaar with media, latest comments, malls and stores: six statements."""
+    """An active bazaar with media, latest comments, malls and stores: five statements."""
     bazaar = await _get_active(session, Bazaar, bazaar_id)
     return BazaarDetail(
         bazaar=bazaar,
@@ -310,7 +314,7 @@ async def get_bazaar_detail(session: AsyncSession, bazaar_id: int) -> BazaarDeta
 
 
 async def get_mall_detail(session: AsyncSession, mall_id: int) -> MallDetail:
-    """An active mall with media, latest comments and stores: five statements."""
+    """An active mall with media, latest comments and stores: four statements."""
     mall = await _get_active(session, Mall, mall_id)
     return MallDetail(
         mall=mall,
@@ -321,7 +325,7 @@ async def get_mall_detail(session: AsyncSession, mall_id: int) -> MallDetail:
 
 
 async def get_store_detail(session: AsyncSession, store_id: int) -> StoreDetail:
-    """An active store with media, latest comments, active sellers, branches: six statements."""
+    """An active store with media, latest comments, active sellers, branches: five statements."""
     store = await _get_active(session, Store, store_id)
     return StoreDetail(
         store=store,
@@ -333,7 +337,7 @@ async def get_store_detail(session: AsyncSession, store_id: int) -> StoreDetail:
 
 
 async def get_product_detail(session: AsyncSession, product_id: int) -> ProductDetail:
-    """An active product with media and latest comments: four statements."""
+    """An active product with media and latest comments: three statements."""
     product = await _get_active(session, Product, product_id)
     return ProductDetail(
         product=product,

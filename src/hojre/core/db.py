@@ -79,13 +79,13 @@ class SessionConn:
         self.dialect = session.get_bind().dialect
 
     async def all(self, query: Query, **params: Any) -> list[Any]:
-        return list((await self.session.execute(query.statement, params)).all())
+        return list((await self.session.execute(query.statement(self.dialect), params)).all())
 
     async def one(self, query: Query, **params: Any) -> Any | None:
-        return (await self.session.execute(query.statement, params)).first()
+        return (await self.session.execute(query.statement(self.dialect), params)).first()
 
     async def run(self, query: Query, **params: Any) -> int:
-        result: Any = await self.session.execute(query.statement, params)
+        result: Any = await self.session.execute(query.statement(self.dialect), params)
         return int(result.rowcount)
 
     def on_commit(self, callback: AfterCommit) -> None:

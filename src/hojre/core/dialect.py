@@ -13,7 +13,11 @@ Insert = postgresql.Insert | sqlite.Insert
 
 def upsert(session: AsyncSession, table: Table | Any) -> Insert:
     """An INSERT supporting ``on_conflict_do_nothing/_update`` for the session's database."""
-    name = session.get_bind().dialect.name
+    return upsert_for(session.get_bind().dialect.name, table)
+
+
+def upsert_for(name: str, table: Table | Any) -> Insert:
+    """The same, for a dialect's name (a :class:`hojre.core.sql.Query` builder's argument)."""
     target = table.__table__ if hasattr(table, "__table__") else table
     if name == "postgresql":
         return postgresql.insert(target)

@@ -66,22 +66,40 @@ class Compiled:
 
 
 class Query:
-    """One statement, compiled on first use for each dialect and kept."""
+    """One statement, compiled on first use for each dialect and kept.
 
-    __slots__ = ("_compiled", "statement", "writes")
+    Give the statement, or a function building it for a dialect's name when the SQL differs
+    (``INSERT … ON CONFLICT`` comes from each dialect's own ``insert``).
+    """
 
-    def __init__(self, statement: Executable) -> None:
-        self.statement = statement
-        # Statements that need the write transaction: DML, and SELECT … FOR UPDATE.
-        self.writes = bool(getattr(statement, "is_dml", False)) or (
-            getattr(statement, "_for_update_arg", None) is not None
-        )
+    __slots__ = ("_build", "_compiled", "_statements", "writes")
+
+    def __init__(self, statement: Executable | Callable[[str], Executable]) -> None:
+        self._statements: dict[str, Executable] = {}
         self._compiled: dict[str, Compiled] = {}
+        if callable(statement):
+            self._build: Callable[[str], Executable] | None = statement
+            probe = statement("postgresql")
+        else:
+            self._build = None
+            probe = self._statements[""] = statement
+        # Statements that need the write transaction: DML, and SELECT … FOR UPDATE.
+        self.writes = bool(getattr(probe, "is_dml", False)) or (
+            getattr(probe, "_for_update_arg", None) is not None
+        )
+
+    def statement(self, dialect: Dialect) -> Executable:
+        if self._build is None:
+            return self._statements[""]
+        found = self._statements.get(dialect.name)
+        if found is None:
+            found = self._statements[dialect.name] = self._build(dialect.name)
+        return found
 
     def compiled(self, dialect: Dialect) -> Compiled:
         found = self._compiled.get(dialect.name)
         if found is None:
-            found = self._compiled[dialect.name] = _compile(self.statement, dialect)
+            found = self._compiled[dialect.name] = _compile(self.statement(dialect), dialect)
         return found
 
 

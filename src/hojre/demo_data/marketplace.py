@@ -36,6 +36,7 @@ from hojre.catalog.models import (
     StoreSeller,
 )
 from hojre.catalog.service import slugify
+from hojre.core.db import SessionConn
 from hojre.demo_data import conversations, phrases, words
 from hojre.demo_data.phrases import CommentWords
 from hojre.geo.models import City, Hood, State
@@ -942,11 +943,15 @@ class _Generator:
             user, target, target_id = event.user_id, event.target, event.target_id
             if event.kind is InteractionKind.view:
                 done = await interactions.add_view(
-                    session, user_id=user, target=target, target_id=target_id
+                    SessionConn(session), user_id=user, target=target, target_id=target_id
                 )
             elif event.comment is not None:
                 row = await interactions.add_comment(
-                    session, user_id=user, target=target, target_id=target_id, comment=event.comment
+                    SessionConn(session),
+                    user_id=user,
+                    target=target,
+                    target_id=target_id,
+                    comment=event.comment,
                 )
                 self.comment_times.append((row.id, event.at))
                 if user != demo_customer:
@@ -954,14 +959,18 @@ class _Generator:
                 done = True
             else:
                 done = await interactions.add_mark(
-                    session, user_id=user, target=target, target_id=target_id, kind=event.kind
+                    SessionConn(session),
+                    user_id=user,
+                    target=target,
+                    target_id=target_id,
+                    kind=event.kind,
                 )
             if not done:
                 raise DemoDataError(f"demo interaction not recorded: {event}")
             counts[event.kind] = counts.get(event.kind, 0) + 1
         # A few comments were taken down by moderation: hidden, out of lists and counters.
         for comment_id in sorted(self.rng.sample(others, round(len(others) * HIDDEN_COMMENTS))):
-            await interactions.hide_comment(session, comment_id=comment_id)
+            await interactions.hide_comment(SessionConn(session), comment_id=comment_id)
         return counts
 
     # -- conversations ---------------------------------------------------------------------

@@ -3,6 +3,9 @@
 Each write is settled by the database: a unique key decides whether a mark or view is new,
 and the target's counter moves in the same transaction by exactly what the statement changed
 (``UPDATE … SET n = n + 1``), so counters always equal the rows, also under parallel requests.
+
+Statements are :class:`~hojre.core.sql.Query` objects built once per target and kind
+(``functools.cache`` on the enums), their values bound by name.
 """
 
 from __future__ import annotations
@@ -11,17 +14,18 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Integer, and_, bindparam, delete, func, insert, or_, select, update
 
 from hojre.accounts.models import Role, User
 from hojre.catalog.models import visible
 from hojre.core.clock import utcnow
-from hojre.core.dialect import upsert
+from hojre.core.dialect import upsert_for
 from hojre.core.errors import ValidationFailed
-from hojre.core.pagination import Page, PageRequest
+from hojre.core.pagination import Page, PagedQuery, PageRequest
+from hojre.core.sql import Conn, Query
 from hojre.interactions.errors import CommentNotFound, TargetNotFound
 from hojre.interactions.models import Comment, Mark, View
 from hojre.interactions.registry import (
@@ -38,42 +42,97 @@ COMMENT_EXTRA_MAX = 1000
 COMMENTABLE_ROLES = frozenset({Role.seller, Role.store_manager})
 
 
+_USER = bindparam("user", type_=Integer)
+_TARGET_ID = bindparam("target_id_", type_=Integer)
+
+
 # -- targets and counters --------------------------------------------------------------------
 
 
-async def ensure_target(session: AsyncSession, target: TargetKind, target_id: int) -> None:
-    """Raise :class:`TargetNotFound` unless the target exists and may be interacted with."""
-    spec = TARGETS[target]
-    model = spec.model
+@cache
+def _target_exists(target: TargetKind) -> Query:
+    model = TARGETS[target].model
     if target is TargetKind.user:
         condition = and_(
-            model.id == target_id, model.role.in_(COMMENTABLE_ROLES), model.is_active.is_(True)
+            model.id == _TARGET_ID,
+            or_(*(model.role == role for role in sorted(COMMENTABLE_ROLES))),
+            model.is_active.is_(True),
         )
     else:
-        condition = and_(model.id == target_id, visible(model))
-    if await session.scalar(select(model.id).where(condition)) is None:
+        condition = and_(model.id == _TARGET_ID, visible(model))
+    return Query(select(model.id).where(condition))
+
+
+async def ensure_target(conn: Conn, target: TargetKind, target_id: int) -> None:
+    """Raise :class:`TargetNotFound` unless the target exists and may be interacted with."""
+    if await conn.one(_target_exists(target), target_id_=target_id) is None:
         raise TargetNotFound
 
 
-async def _bump(
-    session: AsyncSession, target: TargetKind, target_id: int, changes: dict[str, int]
-) -> None:
-    spec = TARGETS[target]
-    if not spec.counted or not changes:
-        return
-    model = spec.model
-    values = {column: getattr(model, column) + delta for column, delta in changes.items()}
+@cache
+def _bump_query(target: TargetKind, columns: tuple[str, ...]) -> Query:
+    model = TARGETS[target].model
+    values: dict[str, Any] = {
+        column: getattr(model, column) + bindparam(f"d_{column}", type_=Integer)
+        for column in columns
+    }
     # A counter moving is not an edit of the record: keep ``updated_at`` (the ORM's onupdate
     # would set it otherwise).
     values["updated_at"] = model.updated_at
-    await session.execute(update(model).where(model.id == target_id).values(values))
+    return Query(update(model).where(model.id == _TARGET_ID).values(values))
+
+
+async def _bump(conn: Conn, target: TargetKind, target_id: int, changes: dict[str, int]) -> None:
+    if not TARGETS[target].counted or not changes:
+        return
+    deltas = {f"d_{column}": delta for column, delta in changes.items()}
+    await conn.run(_bump_query(target, tuple(sorted(changes))), target_id_=target_id, **deltas)
 
 
 # -- marks: like, dislike, favourite, notification ------------------------------------------
 
 
+def _mark_of(target: TargetKind, slot: str) -> Any:
+    return and_(
+        Mark.user_id == _USER,
+        Mark.target == target,
+        Mark.target_id == _TARGET_ID,
+        Mark.slot == slot,
+    )
+
+
+@cache
+def _insert_mark(target: TargetKind, kind: InteractionKind) -> Query:
+    slot = KINDS[kind].slot
+
+    def build(dialect: str) -> Any:
+        return (
+            upsert_for(dialect, Mark)
+            .values(user_id=_USER, target=target, target_id=_TARGET_ID, slot=slot, kind=kind,
+                    created_at=bindparam("now"))
+            .on_conflict_do_nothing(index_elements=["user_id", "target", "target_id", "slot"])
+            .returning(Mark.id)
+        )  # fmt: skip
+
+    return Query(build)
+
+
+@cache
+def _switch_mark(target: TargetKind, kind: InteractionKind) -> Query:
+    slot = KINDS[kind].slot
+    assert slot is not None
+    # Waits for and re-reads a parallel writer's row, so exactly one of two racing switches
+    # wins.
+    return Query(
+        update(Mark)
+        .where(_mark_of(target, slot), Mark.kind != kind)
+        .values(kind=kind, created_at=bindparam("now"))
+        .returning(Mark.id)
+    )
+
+
 async def add_mark(
-    session: AsyncSession,
+    conn: Conn,
     *,
     user_id: int,
     target: TargetKind,
@@ -83,49 +142,39 @@ async def add_mark(
     """Add the mark (replacing a rival in its slot). False if it was already there."""
     spec = KINDS[kind]
     assert spec.slot is not None, f"{kind} is not a mark"
-    await ensure_target(session, target, target_id)
-    inserted = await session.execute(
-        upsert(session, Mark)
-        .values(
-            user_id=user_id,
-            target=target,
-            target_id=target_id,
-            slot=spec.slot,
-            kind=kind,
-            created_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["user_id", "target", "target_id", "slot"])
-        .returning(Mark.id)
-    )
-    if inserted.scalar() is not None:
-        await _bump(session, target, target_id, {spec.counter: 1})
+    await ensure_target(conn, target, target_id)
+    now = utcnow()
+    mark = {"user": user_id, "target_id_": target_id, "now": now}
+    if await conn.one(_insert_mark(target, kind), **mark) is not None:
+        await _bump(conn, target, target_id, {spec.counter: 1})
         return True
     replaced = rivals(kind)
     if not replaced:
         return False
-    # The slot holds a rival (or this very kind): switch it in one statement, which waits for
-    # and re-reads a parallel writer's row, so exactly one of two racing switches wins.
-    switched = await session.execute(
-        update(Mark)
-        .where(
-            Mark.user_id == user_id,
-            Mark.target == target,
-            Mark.target_id == target_id,
-            Mark.slot == spec.slot,
-            Mark.kind != kind,
-        )
-        .values(kind=kind, created_at=utcnow())
-        .returning(Mark.id, Mark.kind)
-    )
-    if switched.first() is None:
+    # The slot holds a rival (or this very kind): switch it in one statement.
+    if await conn.one(_switch_mark(target, kind), **mark) is None:
         return False
     # Only one rival per slot exists today (like ↔ dislike).
-    await _bump(session, target, target_id, {spec.counter: 1, KINDS[replaced[0]].counter: -1})
+    await _bump(conn, target, target_id, {spec.counter: 1, KINDS[replaced[0]].counter: -1})
     return True
 
 
+@cache
+def _delete_mark(target: TargetKind, kind: InteractionKind) -> Query:
+    return Query(
+        delete(Mark)
+        .where(
+            Mark.user_id == _USER,
+            Mark.target == target,
+            Mark.target_id == _TARGET_ID,
+            Mark.kind == kind,
+        )
+        .returning(Mark.id)
+    )
+
+
 async def remove_mark(
-    session: AsyncSession,
+    conn: Conn,
     *,
     user_id: int,
     target: TargetKind,
@@ -133,52 +182,48 @@ async def remove_mark(
     kind: InteractionKind,
 ) -> bool:
     """Remove the mark; False if there was none."""
-    removed = await session.execute(
-        delete(Mark)
-        .where(
-            Mark.user_id == user_id,
-            Mark.target == target,
-            Mark.target_id == target_id,
-            Mark.kind == kind,
-        )
-        .returning(Mark.id)
-    )
-    if removed.scalar() is None:
+    removed = await conn.one(_delete_mark(target, kind), user=user_id, target_id_=target_id)
+    if removed is None:
         return False
-    await _bump(session, target, target_id, {KINDS[kind].counter: -1})
+    await _bump(conn, target, target_id, {KINDS[kind].counter: -1})
     return True
 
 
 # -- views -----------------------------------------------------------------------------------
 
 
-async def add_view(
-    session: AsyncSession, *, user_id: int, target: TargetKind, target_id: int
-) -> bool:
-    """Count a view unless the same user viewed the target less than 30 minutes ago."""
-    await ensure_target(session, target, target_id)
-    now = utcnow()
+@cache
+def _count_view(target: TargetKind) -> Query:
     table = View.__table__
-    counted = await session.execute(
-        upsert(session, View)
-        .values(
-            user_id=user_id,
-            target=target,
-            target_id=target_id,
-            count=1,
-            created_at=now,
-            viewed_at=now,
-        )
-        .on_conflict_do_update(
-            index_elements=["user_id", "target", "target_id"],
-            set_={"count": table.c.count + 1, "viewed_at": now},
-            where=table.c.viewed_at <= now - VIEW_DEDUP,
-        )
-        .returning(View.id)
-    )
-    if counted.scalar() is None:
+    now: Any = bindparam("now")
+
+    def build(dialect: str) -> Any:
+        return (
+            upsert_for(dialect, View)
+            .values(user_id=_USER, target=target, target_id=_TARGET_ID, count=1,
+                    created_at=now, viewed_at=now)
+            .on_conflict_do_update(
+                index_elements=["user_id", "target", "target_id"],
+                set_={"count": table.c.count + 1, "viewed_at": now},
+                where=table.c.viewed_at <= bindparam("dedup_before"),
+            )
+            .returning(View.id)
+        )  # fmt: skip
+
+    return Query(build)
+
+
+async def add_view(conn: Conn, *, user_id: int, target: TargetKind, target_id: int) -> bool:
+    """Count a view unless the same user viewed the target less than 30 minutes ago."""
+    await ensure_target(conn, target, target_id)
+    now = utcnow()
+    counted = await conn.one(
+        _count_view(target), user=user_id, target_id_=target_id, now=now,
+        dedup_before=now - VIEW_DEDUP,
+    )  # fmt: skip
+    if counted is None:
         return False
-    await _bump(session, target, target_id, {KINDS[InteractionKind.view].counter: 1})
+    await _bump(conn, target, target_id, {KINDS[InteractionKind.view].counter: 1})
     return True
 
 
@@ -236,99 +281,117 @@ def check_comment(
     return CommentInput(clean_text, extras["pros"], extras["cons"], clean_score)
 
 
+_NEW_COMMENT = Query(
+    insert(Comment)
+    .values(user_id=_USER, target=bindparam("target_"), target_id=_TARGET_ID,
+            text=bindparam("body"), pros=bindparam("pros_"), cons=bindparam("cons_"),
+            score=bindparam("score_", type_=Integer), visible=True,
+            created_at=bindparam("now"))
+    .returning(Comment.id)
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class NewComment:
+    id: int
+
+
 async def add_comment(
-    session: AsyncSession,
+    conn: Conn,
     *,
     user_id: int,
     target: TargetKind,
     target_id: int,
     comment: CommentInput,
-) -> Comment:
-    await ensure_target(session, target, target_id)
-    row = Comment(
-        user_id=user_id,
-        target=target,
-        target_id=target_id,
-        text=comment.text,
-        pros=comment.pros,
-        cons=comment.cons,
-        score=comment.score,
-        visible=True,
-    )
-    session.add(row)
-    await session.flush()
-    await _bump(session, target, target_id, _comment_delta(row, +1))
-    return row
+) -> NewComment:
+    await ensure_target(conn, target, target_id)
+    row = await conn.one(
+        _NEW_COMMENT, user=user_id, target_=target, target_id_=target_id, body=comment.text,
+        pros_=comment.pros, cons_=comment.cons, score_=comment.score, now=utcnow(),
+    )  # fmt: skip
+    assert row is not None  # INSERT … RETURNING
+    await _bump(conn, target, target_id, _comment_delta(comment.score, +1))
+    return NewComment(id=int(row[0]))
 
 
-def _comment_delta(comment: Comment, sign: int) -> dict[str, int]:
+def _comment_delta(score: int | None, sign: int) -> dict[str, int]:
     changes = {KINDS[InteractionKind.comment].counter: sign}
-    if comment.score is not None:
-        changes["score_total"] = sign * comment.score
+    if score is not None:
+        changes["score_total"] = sign * score
         changes["score_count"] = sign
     return changes
 
 
-async def _unlist_comment(session: AsyncSession, condition: Any) -> bool:
-    """Hide a visible comment matching ``condition`` and take it out of the counters."""
-    hidden = await session.execute(
+def _unlist(condition: Any) -> Query:
+    return Query(
         update(Comment)
         .where(condition, Comment.visible.is_(True))
         .values(visible=False)
         .returning(Comment.target, Comment.target_id, Comment.score)
     )
-    row = hidden.first()
+
+
+_COMMENT_ID = bindparam("comment", type_=Integer)
+_UNLIST_OWN = _unlist(and_(Comment.id == _COMMENT_ID, Comment.user_id == _USER))
+_UNLIST_ANY = _unlist(Comment.id == _COMMENT_ID)
+
+
+async def _unlist_comment(conn: Conn, query: Query, **params: Any) -> bool:
+    """Hide a visible comment and take it out of the counters."""
+    row = await conn.one(query, **params)
     if row is None:
         return False
     target, target_id, score = row
-    probe = Comment(score=score)
-    await _bump(session, TargetKind(target), target_id, _comment_delta(probe, -1))
+    await _bump(conn, TargetKind(target), target_id, _comment_delta(score, -1))
     return True
 
 
-async def delete_comment(session: AsyncSession, *, user_id: int, comment_id: int) -> None:
+async def delete_comment(conn: Conn, *, user_id: int, comment_id: int) -> None:
     """The author removes their comment (kept hidden, out of lists and counters)."""
-    if not await _unlist_comment(
-        session, and_(Comment.id == comment_id, Comment.user_id == user_id)
-    ):
+    if not await _unlist_comment(conn, _UNLIST_OWN, comment=comment_id, user=user_id):
         raise CommentNotFound
 
 
-async def hide_comment(session: AsyncSession, *, comment_id: int) -> bool:
+async def hide_comment(conn: Conn, *, comment_id: int) -> bool:
     """Moderation: hide any comment."""
-    return await _unlist_comment(session, Comment.id == comment_id)
+    return await _unlist_comment(conn, _UNLIST_ANY, comment=comment_id)
 
 
 # -- "is true" -------------------------------------------------------------------------------
 
 
+@cache
+def _has(target: TargetKind, kind: InteractionKind) -> Query:
+    if kind is InteractionKind.view:
+        query = select(View.id).where(
+            View.user_id == _USER, View.target == target, View.target_id == _TARGET_ID
+        )
+    elif kind is InteractionKind.comment:
+        query = select(Comment.id).where(
+            Comment.user_id == _USER,
+            Comment.target == target,
+            Comment.target_id == _TARGET_ID,
+            Comment.visible.is_(True),
+        )
+    else:
+        query = select(Mark.id).where(
+            Mark.user_id == _USER,
+            Mark.target == target,
+            Mark.target_id == _TARGET_ID,
+            Mark.kind == kind,
+        )
+    return Query(query.limit(1))
+
+
 async def has_interaction(
-    session: AsyncSession,
+    conn: Conn,
     *,
     user_id: int,
     target: TargetKind,
     target_id: int,
     kind: InteractionKind,
 ) -> bool:
-    if kind is InteractionKind.view:
-        query = select(View.id).where(
-            View.user_id == user_id, View.target == target, View.target_id == target_id
-        )
-    elif kind is InteractionKind.comment:
-        query = select(Comment.id).where(
-            Comment.user_id == user_id,
-            Comment.target == target,
-            Comment.target_id == target_id,
-            Comment.visible.is_(True),
-        )
-    else:
-        query = select(Mark.id).where(
-            Mark.user_id == user_id,
-            Mark.target == target,
-            Mark.target_id == target_id,
-            Mark.kind == kind,
-        )
-    return await session.scalar(query.limit(1)) is not None
+    return await conn.one(_has(target, kind), user=user_id, target_id_=target_id) is not None
 
 
 # -- lists -----------------------------------------------------------------------------------
@@ -361,56 +424,50 @@ class CommentItem:
     author_avatar: str | None
 
 
+@cache
+def _activity(target: TargetKind, kind: InteractionKind) -> PagedQuery:
+    spec = TARGETS[target]
+    model = spec.model
+    if kind is InteractionKind.view:
+        where = and_(View.user_id == _USER, View.target == target)
+        return PagedQuery(
+            select(View.id, View.user_id, View.target_id, View.viewed_at, spec.title, spec.image)
+            .outerjoin(model, model.id == View.target_id)
+            .where(where)
+            .order_by(View.viewed_at.desc(), View.id.desc()),
+            select(func.count()).select_from(View).where(where),
+        )
+    where = and_(Mark.user_id == _USER, Mark.target == target, Mark.kind == kind)
+    return PagedQuery(
+        select(Mark.id, Mark.user_id, Mark.target_id, Mark.created_at, spec.title, spec.image)
+        .outerjoin(model, model.id == Mark.target_id)
+        .where(where)
+        .order_by(Mark.id.desc()),
+        select(func.count()).select_from(Mark).where(where),
+    )
+
+
 async def list_activity(
-    session: AsyncSession,
+    conn: Conn,
     *,
     user_id: int,
     target: TargetKind,
     kind: InteractionKind,
     page: PageRequest,
 ) -> Page[ActivityItem]:
-    """The caller's marks or views of one target kind, newest first: two statements."""
-    spec = TARGETS[target]
-    model = spec.model
-    if kind is InteractionKind.view:
-        where = and_(View.user_id == user_id, View.target == target)
-        total = await session.scalar(select(func.count()).select_from(View).where(where))
-        query = (
-            select(View.id, View.user_id, View.target_id, View.viewed_at, spec.title, spec.image)
-            .outerjoin(model, model.id == View.target_id)
-            .where(where)
-            .order_by(View.viewed_at.desc(), View.id.desc())
-        )
-    else:
-        where = and_(Mark.user_id == user_id, Mark.target == target, Mark.kind == kind)
-        total = await session.scalar(select(func.count()).select_from(Mark).where(where))
-        query = (
-            select(Mark.id, Mark.user_id, Mark.target_id, Mark.created_at, spec.title, spec.image)
-            .outerjoin(model, model.id == Mark.target_id)
-            .where(where)
-            .order_by(Mark.id.desc())
-        )
-    rows = (await session.execute(query.offset(page.offset).limit(page.limit))).all()
-    return Page(items=[ActivityItem(*row) for row in rows], total=int(total or 0), request=page)
+    """The caller's marks or views of one target kind, newest first: one statement."""
+    return await _activity(target, kind).fetch(conn, page, ActivityItem, user=user_id)
 
 
-async def list_comments(
-    session: AsyncSession,
-    *,
-    target: TargetKind,
-    page: PageRequest,
-    target_id: int | None = None,
-    user_id: int | None = None,
-) -> Page[CommentItem]:
-    """Visible comments on one target, or by one user on a target kind: two statements."""
-    conditions = [Comment.target == target, Comment.visible.is_(True)]
-    if target_id is not None:
-        conditions.append(Comment.target_id == target_id)
-    if user_id is not None:
-        conditions.append(Comment.user_id == user_id)
-    where = and_(*conditions)
-    total = await session.scalar(select(func.count()).select_from(Comment).where(where))
-    query = (
+@cache
+def _comments(target: TargetKind, by: str) -> PagedQuery:
+    """Visible comments on one target (``by`` "target") or by one user ("user")."""
+    where = and_(
+        Comment.target == target,
+        Comment.visible.is_(True),
+        Comment.target_id == _TARGET_ID if by == "target" else Comment.user_id == _USER,
+    )
+    return PagedQuery(
         select(
             Comment.id,
             Comment.user_id,
@@ -426,9 +483,23 @@ async def list_comments(
         )
         .join(User, User.id == Comment.user_id)
         .where(where)
-        .order_by(Comment.id.desc())
-        .offset(page.offset)
-        .limit(page.limit)
+        .order_by(Comment.id.desc()),
+        select(func.count()).select_from(Comment).where(where),
     )
-    rows = (await session.execute(query)).all()
-    return Page(items=[CommentItem(*row) for row in rows], total=int(total or 0), request=page)
+
+
+async def list_comments(
+    conn: Conn,
+    *,
+    target: TargetKind,
+    page: PageRequest,
+    target_id: int | None = None,
+    user_id: int | None = None,
+) -> Page[CommentItem]:
+    """Visible comments on one target, or by one user on a target kind: one statement (two
+    for an empty page)."""
+    if target_id is not None:
+        return await _comments(target, "target").fetch(conn, page, CommentItem,
+                                                       target_id_=target_id)  # fmt: skip
+    assert user_id is not None, "a target or a user"
+    return await _comments(target, "user").fetch(conn, page, CommentItem, user=user_id)

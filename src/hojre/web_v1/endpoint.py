@@ -164,8 +164,9 @@ class Endpoint:
 class V1Router:
     """Collects endpoints, then mounts each as a FastAPI route with its OpenAPI description."""
 
-    def __init__(self, tag: str) -> None:
+    def __init__(self, tag: str, *, sql: bool = False) -> None:
         self.tag = tag
+        self.sql = sql  # the default of its endpoints' ``sql`` option
         self.endpoints: list[Endpoint] = []
 
     def _register(
@@ -173,6 +174,7 @@ class V1Router:
     ) -> Callable[[Handler], Handler]:
         def decorate(handler: Handler) -> Handler:
             options.setdefault("summary", handler.__doc__ or "")
+            options.setdefault("sql", self.sql)
             self.endpoints.append(Endpoint(method, path, params, handler, **options))
             return handler
 

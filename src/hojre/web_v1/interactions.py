@@ -24,7 +24,7 @@ from hojre.web_v1.endpoint import Call, Handler, V1Params, V1Router, param
 from hojre.web_v1.envelopes import listing, ok, page_request
 from hojre.web_v1.params import NO_ID, wire_id
 
-router = V1Router("interactions")
+router = V1Router("interactions", sql=True)
 
 # -- the contract's names --------------------------------------------------------------------
 
@@ -149,13 +149,11 @@ def comment_list(target: TargetKind) -> Handler:
         page = page_request(call.raw)
         if call.params.id:
             result = await service.list_comments(
-                call.session, target=target, page=page, target_id=wire_id(call.params.id)
+                call.conn, target=target, page=page, target_id=wire_id(call.params.id)
             )
         else:
             me = await call.login()
-            result = await service.list_comments(
-                call.session, target=target, page=page, user_id=me.id
-            )
+            result = await service.list_comments(call.conn, target=target, page=page, user_id=me.id)
         return listing(call.request.url, result, render_comment(target))
 
     return handler
@@ -164,7 +162,7 @@ def comment_list(target: TargetKind) -> Handler:
 def activity_list(target: TargetKind, kind: InteractionKind) -> Handler:
     async def handler(call: Call[OwnList]) -> dict[str, Any]:
         result = await service.list_activity(
-            call.session, user_id=call.me.id, target=target, kind=kind,
+            call.conn, user_id=call.me.id, target=target, kind=kind,
             page=page_request(call.raw),
         )  # fmt: skip
         return listing(call.request.url, result, render_activity(target, kind))
@@ -221,7 +219,7 @@ async def add_comment(call: Call[CommentParams]) -> dict[str, Any]:
     target_id = parse_target_id(p.id)
     comment = service.check_comment(p.text, p.pros, p.cons, p.score)
     row = await service.add_comment(
-        call.session, user_id=call.me.id, target=target, target_id=target_id, comment=comment
+        call.conn, user_id=call.me.id, target=target, target_id=target_id, comment=comment
     )
     return ok(ADDED[InteractionKind.comment], {"id": row.id})
 
@@ -232,11 +230,11 @@ def add_action(kind: InteractionKind) -> Handler:
         target_id = parse_target_id(call.params.id)
         if kind is InteractionKind.view:
             await service.add_view(
-                call.session, user_id=call.me.id, target=target, target_id=target_id
+                call.conn, user_id=call.me.id, target=target, target_id=target_id
             )
         else:
             await service.add_mark(
-                call.session, user_id=call.me.id, target=target, target_id=target_id, kind=kind
+                call.conn, user_id=call.me.id, target=target, target_id=target_id, kind=kind
             )
         # Repeats are successes: mobile clients retry.
         return ok(ADDED[kind])
@@ -251,7 +249,7 @@ def delete_action(kind: InteractionKind) -> Handler:
         target = parse_target(call.params.target)
         target_id = wire_id(call.params.id)
         if not await service.remove_mark(
-            call.session, user_id=call.me.id, target=target, target_id=target_id, kind=kind
+            call.conn, user_id=call.me.id, target=target, target_id=target_id, kind=kind
         ):
             raise HojreError(missing)
         return ok(deleted)
@@ -278,9 +276,7 @@ class DeleteCommentParams(V1Params):
 @router.post("/user/delete-comment", DeleteCommentParams, auth=True,
              summary="Delete one of the caller's comments")  # fmt: skip
 async def delete_comment(call: Call[DeleteCommentParams]) -> dict[str, Any]:
-    await service.delete_comment(
-        call.session, user_id=call.me.id, comment_id=wire_id(call.params.id)
-    )
+    await service.delete_comment(call.conn, user_id=call.me.id, comment_id=wire_id(call.params.id))
     return ok("Comment Deleted")
 
 
@@ -301,7 +297,7 @@ async def is_true(call: Call[IsTrueParams]) -> dict[str, Any]:
         raise InvalidKind from None
     yes, no = IS_TRUE[kind]
     found = await service.has_interaction(
-        call.session, user_id=call.me.id, target=target,
+        call.conn, user_id=call.me.id, target=target,
         target_id=wire_id(call.params.id), kind=kind,
     )  # fmt: skip
     if not found:
