@@ -44,9 +44,12 @@ class Counters:
 
     @property
     def score(self) -> float | None:
-        if not self.score_count:
-            return None
-        return round(self.score_total / self.score_count, 2)
+        return score_of(self.score_total, self.score_count)
+
+
+def score_of(total: int, count: int) -> float | None:
+    """The average of the scores, to two decimals; None without any."""
+    return round(total / count, 2) if count else None
 
 
 class Place:

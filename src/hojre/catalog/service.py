@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, fields
+from functools import cache
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Integer, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -28,9 +29,9 @@ from hojre.catalog.models import (
     StoreSeller,
     visible,
 )
-from hojre.core.db import SessionConn
 from hojre.core.errors import NotFound
 from hojre.core.pagination import MAX_PER_PAGE, Page, PageRequest, fetch_page
+from hojre.core.sql import Conn, Query
 from hojre.core.text import ascii_digits
 from hojre.interactions.registry import TargetKind
 from hojre.interactions.service import CommentItem, list_comments
@@ -207,142 +208,156 @@ class SellerItem:
     avatar: str | None
 
 
+# Composites are read on :mod:`hojre.core.sql`: their rows are named tuples of the table's
+# columns, which the v1 renderers read like the ORM objects of the lists.
+Row = Any
+
+
 @dataclass(frozen=True, slots=True)
 class BazaarDetail:
-    bazaar: Bazaar
-    media: list[Media]
+    bazaar: Row
+    media: list[Row]
     comments: list[CommentItem]
-    malls: list[Mall]
-    stores: list[Store]
+    malls: list[Row]
+    stores: list[Row]
 
 
 @dataclass(frozen=True, slots=True)
 class MallDetail:
-    mall: Mall
-    media: list[Media]
+    mall: Row
+    media: list[Row]
     comments: list[CommentItem]
-    stores: list[Store]
+    stores: list[Row]
 
 
 @dataclass(frozen=True, slots=True)
 class StoreDetail:
-    store: Store
-    media: list[Media]
+    store: Row
+    media: list[Row]
     comments: list[CommentItem]
     sellers: list[SellerItem]
-    branches: list[Store]  # stores whose parent is this one
+    branches: list[Row]  # stores whose parent is this one
 
 
 @dataclass(frozen=True, slots=True)
 class ProductDetail:
-    product: Product
-    media: list[Media]
+    product: Row
+    media: list[Row]
     comments: list[CommentItem]
 
 
-async def _get_active(session: AsyncSession, model: type[Listed], target_id: int) -> Listed:
-    row = await session.scalar(select(model).where(model.id == target_id, visible(model)))
+_ID = bindparam("id_", type_=Integer)
+
+
+@cache
+def _active(model: type[Listed]) -> Query:
+    return Query(select(model.__table__).where(model.id == _ID, visible(model)))
+
+
+async def _get_active(conn: Conn, model: type[Listed], target_id: int) -> Row:
+    row = await conn.one(_active(model), id_=target_id)
     if row is None:
         raise NotFound
     return row
 
 
-async def _media(session: AsyncSession, target: TargetKind, target_id: int) -> list[Media]:
-    query = (
-        select(Media)
-        .where(
-            Media.target == target,
-            Media.target_id == target_id,
-            Media.status == Status.active,
-        )
+@cache
+def _media_of(target: TargetKind) -> Query:
+    return Query(
+        select(Media.__table__)
+        .where(Media.target == target, Media.target_id == _ID, Media.status == Status.active)
         .order_by(Media.order, Media.id)
     )
-    return list((await session.scalars(query)).all())
 
 
-async def _comments(session: AsyncSession, target: TargetKind, target_id: int) -> list[CommentItem]:
+async def _media(conn: Conn, target: TargetKind, target_id: int) -> list[Row]:
+    return await conn.all(_media_of(target), id_=target_id)
+
+
+async def _comments(conn: Conn, target: TargetKind, target_id: int) -> list[CommentItem]:
     """The latest visible comments, newest first (one statement: the shared comment list)."""
     page = await list_comments(
-        SessionConn(session),
-        target=target,
-        target_id=target_id,
-        page=PageRequest(1, COMMENTS_SHOWN),
+        conn, target=target, target_id=target_id, page=PageRequest(1, COMMENTS_SHOWN)
     )
     return page.items
 
 
-async def _children(
-    session: AsyncSession, model: type[Listed], condition: ColumnElement[bool]
-) -> list[Listed]:
-    query = (
-        select(model)
-        .where(condition, model.status == Status.active)
+@cache
+def _children_of(model: type[Listed], parent: str) -> Query:
+    return Query(
+        select(model.__table__)
+        .where(getattr(model, parent) == _ID, model.status == Status.active)
         .order_by(model.id)
         .limit(CHILDREN_SHOWN)
     )
-    return list((await session.scalars(query)).all())
 
 
-async def _sellers(session: AsyncSession, store_id: int) -> list[SellerItem]:
-    query = (
-        select(
-            StoreSeller.id,
-            StoreSeller.user_id,
-            StoreSeller.store_id,
-            StoreSeller.status,
-            User.name,
-            User.family,
-            User.avatar,
-        )
-        .join(User, User.id == StoreSeller.user_id)
-        .where(StoreSeller.store_id == store_id, StoreSeller.status == Status.active)
-        .order_by(StoreSeller.id)
+async def _children(conn: Conn, model: type[Listed], parent: str, parent_id: int) -> list[Row]:
+    return await conn.all(_children_of(model, parent), id_=parent_id)
+
+
+_SELLERS = Query(
+    select(
+        StoreSeller.id,
+        StoreSeller.user_id,
+        StoreSeller.store_id,
+        StoreSeller.status,
+        User.name,
+        User.family,
+        User.avatar,
     )
-    return [SellerItem(*row) for row in (await session.execute(query)).all()]
+    .join(User, User.id == StoreSeller.user_id)
+    .where(StoreSeller.store_id == _ID, StoreSeller.status == Status.active)
+    .order_by(StoreSeller.id)
+)
 
 
-async def get_bazaar_detail(session: AsyncSession, bazaar_id: int) -> BazaarDetail:
+async def _sellers(conn: Conn, store_id: int) -> list[SellerItem]:
+    return [SellerItem(*row) for row in await conn.all(_SELLERS, id_=store_id)]
+
+
+async def get_bazaar_detail(conn: Conn, bazaar_id: int) -> BazaarDetail:
     """An active bazaar with media, latest comments, malls and stores: five statements."""
-    bazaar = await _get_active(session, Bazaar, bazaar_id)
+    bazaar = await _get_active(conn, Bazaar, bazaar_id)
     return BazaarDetail(
         bazaar=bazaar,
-        media=await _media(session, TargetKind.bazaar, bazaar.id),
-        comments=await _comments(session, TargetKind.bazaar, bazaar.id),
-        malls=await _children(session, Mall, Mall.bazaar_id == bazaar.id),
-        stores=await _children(session, Store, Store.bazaar_id == bazaar.id),
+        media=await _media(conn, TargetKind.bazaar, bazaar.id),
+        comments=await _comments(conn, TargetKind.bazaar, bazaar.id),
+        malls=await _children(conn, Mall, "bazaar_id", bazaar.id),
+        stores=await _children(conn, Store, "bazaar_id", bazaar.id),
     )
 
 
-async def get_mall_detail(session: AsyncSession, mall_id: int) -> MallDetail:
+async def get_mall_detail(conn: Conn, mall_id: int) -> MallDetail:
     """An active mall with media, latest comments and stores: four statements."""
-    mall = await _get_active(session, Mall, mall_id)
+    mall = await _get_active(conn, Mall, mall_id)
     return MallDetail(
         mall=mall,
-        media=await _media(session, TargetKind.mall, mall.id),
-        comments=await _comments(session, TargetKind.mall, mall.id),
-        stores=await _children(session, Store, Store.mall_id == mall.id),
+        media=await _media(conn, TargetKind.mall, mall.id),
+        comments=await _comments(conn, TargetKind.mall, mall.id),
+        stores=await _children(conn, Store, "mall_id", mall.id),
     )
 
 
-async def get_store_detail(session: AsyncSession, store_id: int) -> StoreDetail:
+async def get_store_detail(conn: Conn, store_id: int) -> StoreDetail:
     """An active store with media, latest comments, active sellers, branches: five statements."""
-    store = await _get_active(session, Store, store_id)
+    store = await _get_active(conn, Store, store_id)
     return StoreDetail(
         store=store,
-        media=await _media(session, TargetKind.store, store.id),
-        comments=await _comments(session, TargetKind.store, store.id),
-        sellers=await _sellers(session, store.id),
-        branches=await _children(session, Store, Store.parent_id == store.id),
+        media=await _media(conn, TargetKind.store, store.id),
+        comments=await _comments(conn, TargetKind.store, store.id),
+        sellers=await _sellers(conn, store.id),
+        branches=await _children(conn, Store, "parent_id", store.id),
     )
 
 
-async def get_product_detail(session: AsyncSession, product_id: int) -> ProductDetail:
+async def get_product_detail(conn: Conn, product_id: int) -> ProductDetail:
     """An active product with media and latest comments: three statements."""
-    product = await _get_active(session, Product, product_id)
+    product = await _get_active(conn, Product, product_id)
     return ProductDetail(
         product=product,
-        media=await _media(session, TargetKind.product, product.id),
-        comments=await _comments(session, TargetKind.product, product.id),
+        media=await _media(conn, TargetKind.product, product.id),
+        comments=await _comments(conn, TargetKind.product, product.id),
     )
 
 

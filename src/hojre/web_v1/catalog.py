@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from hojre.catalog import service
-from hojre.catalog.models import Bazaar, BazaarCategory, Mall, Media, Product, Store
+from hojre.catalog.models import Bazaar, BazaarCategory, Mall, Media, Product, Store, score_of
 from hojre.catalog.service import CatalogFilter, SellerItem
 from hojre.core.clock import to_unix
 from hojre.core.errors import NotFound
@@ -123,7 +123,7 @@ def render_store(store: Store) -> dict[str, Any]:
         "viewed": store.viewed,
         "commentsCount": store.comments_count,
         "favoriteCount": store.favorite_count,
-        "score": store.score,
+        "score": score_of(store.score_total, store.score_count),
         "notificationCount": store.notification_count,
         "storeFrontImage": store.store_front_image,
         "bazzarCategory": store.category_id,
@@ -167,7 +167,7 @@ def render_product(product: Product) -> dict[str, Any]:
         "commentsCount": product.comments_count,
         "favoriteCount": product.favorite_count,
         "notificationCount": product.notification_count,
-        "score": product.score,
+        "score": score_of(product.score_total, product.score_count),
         "slug": product.slug,
     }
 
@@ -373,39 +373,46 @@ for _spec in LISTS:
 @router.get(
     "/bazzars/{id}",
     NoParams,
+    sql=True,
     response=Reply.bazaar,
     summary="One bazaar with media, comments, malls, stores",
 )
 async def bazaar_detail(call: Call[NoParams]) -> dict[str, Any]:
-    detail = await service.get_bazaar_detail(call.session, _path_id(call))
+    detail = await service.get_bazaar_detail(call.conn, _path_id(call))
     return render_bazaar_detail(detail)
 
 
 @router.get(
-    "/malls/{id}", NoParams, response=Reply.mall, summary="One mall with media, comments and stores"
+    "/malls/{id}",
+    NoParams,
+    sql=True,
+    response=Reply.mall,
+    summary="One mall with media, comments and stores",
 )
 async def mall_detail(call: Call[NoParams]) -> dict[str, Any]:
-    detail = await service.get_mall_detail(call.session, _path_id(call))
+    detail = await service.get_mall_detail(call.conn, _path_id(call))
     return render_mall_detail(detail)
 
 
 @router.get(
     "/stores/{id}",
     NoParams,
+    sql=True,
     response=Reply.store,
     summary="One store with media, comments, sellers and branches",
 )
 async def store_detail(call: Call[NoParams]) -> dict[str, Any]:
-    detail = await service.get_store_detail(call.session, _path_id(call))
+    detail = await service.get_store_detail(call.conn, _path_id(call))
     return render_store_detail(detail)
 
 
 @router.get(
     "/products/{id}",
     NoParams,
+    sql=True,
     response=Reply.product,
     summary="One product with media and comments",
 )
 async def product_detail(call: Call[NoParams]) -> dict[str, Any]:
-    detail = await service.get_product_detail(call.session, _path_id(call))
+    detail = await service.get_product_detail(call.conn, _path_id(call))
     return render_product_detail(detail)
