@@ -18,7 +18,7 @@ from hojre import __version__
 from hojre.core.hub import Hub
 from hojre.core.settings import Settings, get_settings
 from hojre.web_v1 import accounts, catalog, geo, interactions, messaging
-from hojre.web_v1.endpoint import SERVER_ERROR, V1Router, json_response
+from hojre.web_v1.endpoint import SERVER_ERROR, Dispatch, V1Router, json_response
 from hojre.web_v1.live import mount as mount_live
 from hojre.web_v1.openapi import ENVELOPE_SCHEMAS, SECURITY_SCHEMES, Reply, responses
 
@@ -93,6 +93,11 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         router.mount(web, _hub)
     mount_live(web)  # the WebSocket at /web/live
     app.include_router(web)
+    app.add_middleware(
+        Dispatch,
+        endpoints=[(f"/web{e.path}", e) for router in ROUTERS for e in router.endpoints],
+        hub_of=_hub,
+    )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
