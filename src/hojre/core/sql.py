@@ -308,7 +308,7 @@ class RawDb:
         self.dialect = dialect
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self._pool_size = pool_size
-        self._pools: dict[asyncio.AbstractEventLoop, asyncpg.Pool] = {}
+        self._pools: dict[asyncio.AbstractEventLoop, asyncio.Task[asyncpg.Pool]] = {}
         self._sqlite: tuple[sqlite3.Connection, sqlite3.Connection, _FileLock] | None = None
         self._write_lock: asyncio.Lock | None = None
         if self.is_sqlite:
@@ -368,14 +368,15 @@ class RawDb:
     # -- PostgreSQL -----------------------------------------------------------------------------
 
     async def _pool(self) -> asyncpg.Pool:
+        # One pool per loop, created once even when the first requests arrive together (each
+        # would otherwise open a pool of its own); a failed creation is retried by the next.
         loop = asyncio.get_running_loop()
-        pool = self._pools.get(loop)
-        if pool is None:
-            pool = await asyncpg.create_pool(
-                self._dsn, min_size=1, max_size=self._pool_size, reset=_keep
+        task = self._pools.get(loop)
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+            task = self._pools[loop] = loop.create_task(
+                asyncpg.create_pool(self._dsn, min_size=1, max_size=self._pool_size, reset=_keep)
             )
-            self._pools[loop] = pool
-        return pool
+        return await asyncio.shield(task)
 
     @asynccontextmanager
     async def _pg_connect(self, write: bool) -> AsyncIterator[SqliteConn | PgConn]:
@@ -402,8 +403,11 @@ class RawDb:
 
     async def close(self) -> None:
         pools, self._pools = self._pools, {}
-        for pool in pools.values():
-            await pool.close()
+        for task in pools.values():
+            if not task.done():
+                task.cancel()
+            elif not task.cancelled() and task.exception() is None:
+                await task.result().close()
         if self._sqlite is not None:
             reader, writer, lock = self._sqlite
             reader.close()
