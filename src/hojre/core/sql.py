@@ -373,10 +373,13 @@ class RawDb:
         loop = asyncio.get_running_loop()
         task = self._pools.get(loop)
         if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
-            task = self._pools[loop] = loop.create_task(
-                asyncpg.create_pool(self._dsn, min_size=1, max_size=self._pool_size, reset=_keep)
-            )
+            task = self._pools[loop] = loop.create_task(self._new_pool())
         return await asyncio.shield(task)
+
+    async def _new_pool(self) -> asyncpg.Pool:
+        return await asyncpg.create_pool(
+            self._dsn, min_size=1, max_size=self._pool_size, reset=_keep
+        )
 
     @asynccontextmanager
     async def _pg_connect(self, write: bool) -> AsyncIterator[SqliteConn | PgConn]:
