@@ -45,9 +45,8 @@ class Compiled:
     names: tuple[str, ...]  # bind parameters, in positional order
     defaults: tuple[Any, ...]  # the statement's own values (None: given by the caller)
     binds: tuple[Callable[[Any], Any] | None, ...]
-    results: tuple[Callable[[Any], Any] | None, ...]
+    converts: tuple[tuple[int, Callable[[Any], Any]], ...]  # result columns to convert
     row: Any  # a namedtuple class
-    converts: bool  # whether any result column needs a conversion
 
     def args(self, params: dict[str, Any]) -> list[Any]:
         out = []
@@ -58,10 +57,11 @@ class Compiled:
 
     def make(self, values: Sequence[Any]) -> Any:
         if self.converts:
-            values = [
-                convert(v) if convert is not None and v is not None else v
-                for convert, v in zip(self.results, values, strict=True)
-            ]
+            values = list(values)
+            for index, convert in self.converts:
+                value = values[index]
+                if value is not None:
+                    values[index] = convert(value)
         return self.row._make(values)
 
 
@@ -117,15 +117,18 @@ def _compile(statement: Executable, dialect: Dialect) -> Compiled:
         names=names,
         defaults=tuple(None if bind.callable else bind.value for bind in binds),
         binds=tuple(bind.type._cached_bind_processor(dialect) for bind in binds),
-        results=results,
+        converts=tuple((i, r) for i, r in enumerate(results) if r is not None),
         row=namedtuple("Row", keys, rename=True),
-        converts=any(r is not None for r in results),
     )
 
 
 def _result_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    fast = getattr(type_, "fast_result_processor", None)
+    if fast is not None:  # a type of ours that knows a cheaper way than SQLAlchemy's chain
+        processor: Callable[[Any], Any] | None = fast(dialect)
+        return processor
     try:
-        processor: Callable[[Any], Any] | None = type_._cached_result_processor(dialect, None)
+        processor = type_._cached_result_processor(dialect, None)
     except TypeError:
         # asyncpg's numeric types want the column's type code, known only after a round trip;
         # asyncpg already returns float and int, which is what our Float and Integer columns hold.
