@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
+from hojre.accounts.models import Role
 from hojre.core.clock import to_unix
 from hojre.core.pagination import MAX_PER_PAGE, Page, PageRequest
 from hojre.core.text import parse_int
@@ -54,6 +55,11 @@ def store_side_page(raw: dict[str, str] | Any) -> PageRequest:
 # -- chats -----------------------------------------------------------------------------------
 
 
+def is_staff(call: Call[Any]) -> bool:
+    """Customers take part in chats only as the customer (a cheaper visibility check)."""
+    return call.me.role != Role.customer
+
+
 class Paged(V1Params):
     paged: ClassVar[bool] = True
 
@@ -92,7 +98,9 @@ def render_message(item: MessageItem) -> dict[str, Any]:
 
 @router.get("/chats", Paged, auth=True, sql=True, summary="The caller's chats, newest first")
 async def chats(call: Call[Paged]) -> dict[str, Any]:
-    page = await service.list_chats(call.conn, user_id=call.me.id, page=page_request(call.raw))
+    page = await service.list_chats(
+        call.conn, user_id=call.me.id, page=page_request(call.raw), staff=is_staff(call)
+    )
     return listing(call.request.url, page, render_chat)
 
 
@@ -101,7 +109,7 @@ async def chats(call: Call[Paged]) -> dict[str, Any]:
 async def main_chats(call: Call[ChatIdParams]) -> dict[str, Any]:
     page = await service.list_messages(
         call.conn, call.hub.events, user_id=call.me.id, chat_id=id_param(call.params.id),
-        page=page_request(call.raw),
+        page=page_request(call.raw), staff=is_staff(call),
     )  # fmt: skip
     return listing(call.request.url, page, render_message)
 
@@ -133,7 +141,7 @@ class SendChatMessageParams(V1Params):
 async def send_chat_message(call: Call[SendChatMessageParams]) -> dict[str, Any]:
     message = await service.send_chat_message(
         call.conn, call.hub.events, user_id=call.me.id, chat_id=id_param(call.params.id),
-        text=call.params.text,
+        text=call.params.text, staff=is_staff(call),
     )  # fmt: skip
     return ok("Message Sent", {"id": message.id})
 
@@ -145,8 +153,9 @@ class ChatOnlyParams(V1Params):
 @router.post("/user/finish-chat", ChatOnlyParams, auth=True, sql=True, summary="Finish a chat")
 async def finish_chat(call: Call[ChatOnlyParams]) -> dict[str, Any]:
     await service.finish_chat(
-        call.conn, call.hub.events, user_id=call.me.id, chat_id=id_param(call.params.id)
-    )
+        call.conn, call.hub.events, user_id=call.me.id, chat_id=id_param(call.params.id),
+        staff=is_staff(call),
+    )  # fmt: skip
     return ok("Chat Finished")
 
 
