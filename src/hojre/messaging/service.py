@@ -9,7 +9,7 @@ the same error, so ids reveal nothing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -246,33 +246,40 @@ async def access_chat(
     return ChatRow(*row)
 
 
-# The other side: the store's staff for the customer, the customer for the staff.
+# The chat's customer, inside the statements that need it (uncorrelated: evaluated once).
+_CUSTOMER = select(Chat.customer_id).where(Chat.id == _CHAT).scalar_subquery()
+# The reader's other side: the store's staff for the customer, the customer for the staff.
 _OTHER_SIDE = or_(
-    and_(_USER == bindparam("customer"), ChatMessage.sender_id != bindparam("customer")),
-    and_(_USER != bindparam("customer"), ChatMessage.sender_id == bindparam("customer")),
+    and_(_USER == _CUSTOMER, ChatMessage.sender_id != _CUSTOMER),
+    and_(_USER != _CUSTOMER, ChatMessage.sender_id == _CUSTOMER),
 )
+_UNSEEN = exists().where(
+    ChatMessage.chat_id == _CHAT, ChatMessage.status == MessageStatus.sent, _OTHER_SIDE
+)
+_HAS_UNSEEN = Query(select(_UNSEEN))
 _MARK_SEEN = Query(
     update(ChatMessage)
     .where(ChatMessage.chat_id == _CHAT, _OTHER_SIDE, ChatMessage.status == MessageStatus.sent)
     .values(status=MessageStatus.seen)
     .returning(ChatMessage.id)
 )
-_MESSAGES = PagedQuery(
-    select(ChatMessage.id, _SENDER.name, _SENDER.family, ChatMessage.text,
-           ChatMessage.created_at, ChatMessage.status, ChatMessage.chat_id,
-           ChatMessage.sender_id, _SENDER.avatar)
-    .join(_SENDER, _SENDER.id == ChatMessage.sender_id)
-    .where(ChatMessage.chat_id == _CHAT)
-    .order_by(ChatMessage.id.desc()),
-    select(func.count()).select_from(ChatMessage).where(ChatMessage.chat_id == _CHAT),
-)  # fmt: skip
-_HAS_UNSEEN = Query(
-    select(
-        exists().where(
-            ChatMessage.chat_id == _CHAT, ChatMessage.status == MessageStatus.sent, _OTHER_SIDE
-        )
-    )
-)
+
+
+def _messages(staff: bool) -> PagedQuery:
+    """A page of the chat's messages if the user may read it, with "anything unseen?"."""
+    readable = exists().where(Chat.id == _CHAT, chat_visible_to(_USER, staff=staff))
+    return PagedQuery(
+        select(ChatMessage.id, _SENDER.name, _SENDER.family, ChatMessage.text,
+               ChatMessage.created_at, ChatMessage.status, ChatMessage.chat_id,
+               ChatMessage.sender_id, _SENDER.avatar, _UNSEEN.label("unseen"))
+        .join(_SENDER, _SENDER.id == ChatMessage.sender_id)
+        .where(ChatMessage.chat_id == _CHAT, readable)
+        .order_by(ChatMessage.id.desc()),
+        select(func.count()).select_from(ChatMessage).where(ChatMessage.chat_id == _CHAT),
+    )  # fmt: skip
+
+
+_MESSAGES = {staff: _messages(staff) for staff in (False, True)}
 
 
 async def list_messages(
@@ -286,17 +293,32 @@ async def list_messages(
 ) -> Page[MessageItem]:
     """A chat's messages, newest first; reading marks the other side's messages seen.
 
-    The write (and, on SQLite, the write lock) happens only when there is something to mark.
+    One statement reads the page, its total and whether anything is unseen; the write (and,
+    on SQLite, the write lock) happens only when something is. An empty page (no access, an
+    empty chat, past the end) takes the long way.
     """
-    chat = await access_chat(conn, user_id=user_id, chat_id=chat_id, staff=staff)
-    side = {"user": user_id, "chat": chat.id, "customer": chat.customer_id}
-    unseen = await conn.one(_HAS_UNSEEN, **side)
-    if unseen is not None and unseen[0]:
-        seen_ids = [int(r[0]) for r in await conn.all(_MARK_SEEN, **side)]
+    query = _MESSAGES[staff]
+    chat: ChatRow | None = None
+    rows = await conn.all(query.page, user=user_id, chat=chat_id, offset=page.offset,
+                          limit=page.limit)  # fmt: skip
+    if rows:
+        total, unseen = int(rows[0].total), bool(rows[0].unseen)
+    else:
+        chat = await access_chat(conn, user_id=user_id, chat_id=chat_id, staff=staff)
+        counted = await conn.one(query.count, chat=chat_id)
+        total = int(counted[0]) if counted is not None else 0
+        found = await conn.one(_HAS_UNSEEN, user=user_id, chat=chat_id)
+        unseen = bool(found is not None and found[0])
+    items = [MessageItem(*row[:-2]) for row in rows]
+    if unseen:
+        seen_ids = {int(r[0]) for r in await conn.all(_MARK_SEEN, user=user_id, chat=chat_id)}
         if seen_ids:
+            chat = chat or await access_chat(conn, user_id=user_id, chat_id=chat_id, staff=staff)
             events.publish_on_commit(conn, await _chat_audience(conn, chat), "chat.seen",
-                                     {"chat": chat.id, "messages": seen_ids})  # fmt: skip
-    return await _MESSAGES.fetch(conn, page, MessageItem, chat=chat.id)
+                                     {"chat": chat.id, "messages": sorted(seen_ids)})  # fmt: skip
+            items = [replace(m, status=MessageStatus.seen) if m.id in seen_ids else m
+                     for m in items]  # fmt: skip
+    return Page(items=items, total=total, request=page)
 
 
 async def _chat_audience(conn: Conn, chat: ChatRow) -> list[str]:
