@@ -1091,15 +1091,14 @@ def report(state: dict[str, Any]) -> str:
         w("")
         w(
             "`bench/sqlcount.py`: the ASGI app in-process (httpx), N sequential requests per "
-            "endpoint with the same rotation as the Lua scripts; statements counted with "
-            "SQLAlchemy's cursor events; *driver ms* is the time spent inside cursor execution "
-            "(round trips to the database, including the wait); *total ms* is the whole request "
-            "in the client. Python ms = total − driver. CPU ms: process CPU time per request "
-            "(time.process_time: includes the small share of the in-process client and, on "
-            "SQLite, aiosqlite's thread); CPU ms in driver: the part of it inside cursor "
-            "execution. On PostgreSQL each request also pays a "
-            "BEGIN and a COMMIT round trip, not counted here; on SQLite the BEGIN (or BEGIN "
-            "IMMEDIATE) is one of the counted statements."
+            "endpoint with the same rotation as the Lua scripts. Statements counted with "
+            "SQLAlchemy's cursor events and hojre.core.sql's statement listeners (the hot "
+            "paths); *driver ms* is the time spent inside the ORM's cursor execution only (the "
+            "hot paths' statements are counted, not timed, so there it is 0); *total ms* is "
+            "the whole request in the client. Python ms = total − driver. CPU ms: process CPU "
+            "time per request (time.process_time: includes the small share of the in-process "
+            "client). A write endpoint on hojre.core.sql pays BEGIN and COMMIT (not counted) "
+            "only once it writes."
         )
         w("")
         for name, sql in state["sql"].items():

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """SQL statements and time per request of each benchmarked endpoint, in-process.
 
+Statements run through :mod:`hojre.core.sql` (the hot paths) are counted; only the ORM's are
+timed (``driver_ms``), so on those endpoints ``driver_ms`` covers the ORM's share alone.
+
 The ASGI app runs in this process (httpx's ASGI transport, no server, no access log, one
 request at a time), against a dataset built by ``hojre bench-data --out DIR``. SQLAlchemy's
 cursor events count the statements and the time spent inside cursor execution (the database
@@ -27,6 +30,7 @@ import httpx
 import run  # bench/run.py: the profile buckets
 from sqlalchemy import event
 
+from hojre.core import sql
 from hojre.core.hub import Hub
 from hojre.core.settings import Settings
 from hojre.web_v1.app import create_app
@@ -161,6 +165,10 @@ async def measure(
         counters["driver"] += time.perf_counter() - wall
         counters["driver_cpu"] += time.process_time() - cpu
 
+    def _raw(_text: str) -> None:  # hojre.core.sql's statements (counted, not timed)
+        counters["statements"] += 1
+
+    sql.statement_listeners.append(_raw)
     result: dict[str, Any] = {"url": url, "requests": requests, "endpoints": {}}
     transport = httpx.ASGITransport(app=app)
     try:
