@@ -34,7 +34,7 @@ from hojre.core.pagination import MAX_PER_PAGE, Page, PageRequest, fetch_page
 from hojre.core.sql import Conn, Query
 from hojre.core.text import ascii_digits
 from hojre.interactions.registry import TargetKind
-from hojre.interactions.service import CommentItem, list_comments
+from hojre.interactions.service import CommentItem, latest_comments
 
 # A composite shows the latest comments only; the full list is the paged comment list.
 COMMENTS_SHOWN: Final = 20
@@ -275,11 +275,7 @@ async def _media(conn: Conn, target: TargetKind, target_id: int) -> list[Row]:
 
 
 async def _comments(conn: Conn, target: TargetKind, target_id: int) -> list[CommentItem]:
-    """The latest visible comments, newest first (one statement: the shared comment list)."""
-    page = await list_comments(
-        conn, target=target, target_id=target_id, page=PageRequest(1, COMMENTS_SHOWN)
-    )
-    return page.items
+    return await latest_comments(conn, target=target, target_id=target_id, limit=COMMENTS_SHOWN)
 
 
 @cache

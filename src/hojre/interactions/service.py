@@ -488,6 +488,15 @@ def _comments(target: TargetKind, by: str) -> PagedQuery:
     )
 
 
+async def latest_comments(
+    conn: Conn, *, target: TargetKind, target_id: int, limit: int
+) -> list[CommentItem]:
+    """The newest visible comments on one target (a composite's; no total needed)."""
+    rows = await conn.all(_comments(target, "target").rows, target_id_=target_id, limit=limit,
+                          offset=0)  # fmt: skip
+    return [CommentItem(*row) for row in rows]
+
+
 async def list_comments(
     conn: Conn,
     *,
