@@ -126,18 +126,19 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 class Database:
     """The engine plus two session factories: reads, and writes (IMMEDIATE on SQLite)."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 32) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 15}
         else:
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=False)
+            # The ORM serves the endpoints off the hot paths (see hojre.core.sql).
+            kwargs.update(pool_size=5, max_overflow=10, pool_pre_ping=False)
         self.engine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        self.raw = RawDb(url, self.engine.dialect)
+        self.raw = RawDb(url, self.engine.dialect, pool_size=pool_size)
         self._read = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._write = async_sessionmaker(
             self.engine.execution_options(hojre_write=True),

@@ -25,7 +25,7 @@ class Hub:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Hub:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, pool_size=settings.db_pool_size)
         redis = None
         listener = None
         if settings.redis_url:

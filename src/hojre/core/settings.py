@@ -20,6 +20,11 @@ class Settings(BaseSettings):
 
     env: Env = Env.development
     database_url: str = "sqlite+aiosqlite:///./var/hojre.db"
+    # PostgreSQL connections per process for the hot paths (hojre.core.sql): as many as the
+    # requests a process serves at once, so none queues for one (the p99 under load). The
+    # ORM's pool (the other endpoints) adds up to 15. Keep processes × (this + 15) below the
+    # server's max_connections.
+    db_pool_size: int = Field(default=32, ge=1, le=1000)
     redis_url: str | None = None
     # One channel per deployment: user ids of two databases sharing a Redis must not mix.
     events_channel: str = "hojre:events"

@@ -306,7 +306,7 @@ SQLITE_PRAGMAS = (
 class RawDb:
     """The driver-level connections of one process (one pool per event loop on PostgreSQL)."""
 
-    def __init__(self, url: str, dialect: Dialect, *, pool_size: int = 16) -> None:
+    def __init__(self, url: str, dialect: Dialect, *, pool_size: int = 32) -> None:
         parsed = make_url(url)
         self.dialect = dialect
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -381,7 +381,14 @@ class RawDb:
 
     async def _new_pool(self) -> asyncpg.Pool:
         return await asyncpg.create_pool(
-            self._dsn, min_size=1, max_size=self._pool_size, reset=_keep
+            self._dsn,
+            min_size=1,
+            max_size=self._pool_size,
+            reset=_keep,
+            # Our statements are prepared once per connection and look rows up by key: plan
+            # them once. By default PostgreSQL re-plans every execution whose generic plan it
+            # estimates dearer, which for the chat lists cost more than running them.
+            server_settings={"plan_cache_mode": "force_generic_plan"},
         )
 
     @asynccontextmanager
