@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, fields
-from functools import cache
+from functools import cached_property
 from typing import Any, Final, TypeVar
 
 from sqlalchemy import ColumnElement, Integer, bindparam, or_, select
@@ -31,10 +31,11 @@ from hojre.catalog.models import (
 )
 from hojre.core.errors import NotFound
 from hojre.core.pagination import MAX_PER_PAGE, Page, PageRequest, fetch_page
-from hojre.core.sql import Conn, Query
+from hojre.core.sql import Conn, JsonRows, Query
 from hojre.core.text import ascii_digits
+from hojre.interactions.models import Comment
 from hojre.interactions.registry import TargetKind
-from hojre.interactions.service import CommentItem, latest_comments
+from hojre.interactions.service import CommentItem, comment_rows
 
 # A composite shows the latest comments only; the full list is the paged comment list.
 COMMENTS_SHOWN: Final = 20
@@ -208,8 +209,8 @@ class SellerItem:
     avatar: str | None
 
 
-# Composites are read on :mod:`hojre.core.sql`: their rows are named tuples of the table's
-# columns, which the v1 renderers read like the ORM objects of the lists.
+# Composites are read on :mod:`hojre.core.sql` in one statement each: their rows are named
+# tuples of the table's columns, which the v1 renderers read like the ORM objects of the lists.
 Row = Any
 
 
@@ -249,50 +250,37 @@ class ProductDetail:
 _ID = bindparam("id_", type_=Integer)
 
 
-@cache
-def _active(model: type[Listed]) -> Query:
-    return Query(select(model.__table__).where(model.id == _ID, visible(model)))
-
-
-async def _get_active(conn: Conn, model: type[Listed], target_id: int) -> Row:
-    row = await conn.one(_active(model), id_=target_id)
-    if row is None:
-        raise NotFound
-    return row
-
-
-@cache
-def _media_of(target: TargetKind) -> Query:
-    return Query(
-        select(Media.__table__)
-        .where(Media.target == target, Media.target_id == _ID, Media.status == Status.active)
-        .order_by(Media.order, Media.id)
+def _media_part(target: TargetKind) -> JsonRows:
+    return JsonRows(
+        "media",
+        select(Media.__table__).where(
+            Media.target == target, Media.target_id == _ID, Media.status == Status.active
+        ),
+        lambda c: (c.order, c.id),
     )
 
 
-async def _media(conn: Conn, target: TargetKind, target_id: int) -> list[Row]:
-    return await conn.all(_media_of(target), id_=target_id)
+def _comments_part(target: TargetKind) -> JsonRows:
+    return JsonRows(
+        "comments",
+        comment_rows(target, Comment.target_id == _ID).limit(COMMENTS_SHOWN),
+        lambda c: (c.id.desc(),),
+    )
 
 
-async def _comments(conn: Conn, target: TargetKind, target_id: int) -> list[CommentItem]:
-    return await latest_comments(conn, target=target, target_id=target_id, limit=COMMENTS_SHOWN)
-
-
-@cache
-def _children_of(model: type[Listed], parent: str) -> Query:
-    return Query(
+def _children_part(name: str, model: type[Listed], parent: Any) -> JsonRows:
+    return JsonRows(
+        name,
         select(model.__table__)
-        .where(getattr(model, parent) == _ID, model.status == Status.active)
+        .where(parent == _ID, model.status == Status.active)
         .order_by(model.id)
-        .limit(CHILDREN_SHOWN)
+        .limit(CHILDREN_SHOWN),
+        lambda c: (c.id,),
     )
 
 
-async def _children(conn: Conn, model: type[Listed], parent: str, parent_id: int) -> list[Row]:
-    return await conn.all(_children_of(model, parent), id_=parent_id)
-
-
-_SELLERS = Query(
+_SELLERS = JsonRows(
+    "sellers",
     select(
         StoreSeller.id,
         StoreSeller.user_id,
@@ -303,57 +291,102 @@ _SELLERS = Query(
         User.avatar,
     )
     .join(User, User.id == StoreSeller.user_id)
-    .where(StoreSeller.store_id == _ID, StoreSeller.status == Status.active)
-    .order_by(StoreSeller.id)
+    .where(StoreSeller.store_id == _ID, StoreSeller.status == Status.active),
+    lambda c: (c.id,),
 )
 
 
-async def _sellers(conn: Conn, store_id: int) -> list[SellerItem]:
-    return [SellerItem(*row) for row in await conn.all(_SELLERS, id_=store_id)]
+@dataclass(frozen=True)
+class _Composite:
+    """One target with its parts in a single statement: the row, and each part as a JSON
+    array (:class:`~hojre.core.sql.JsonRows`)."""
+
+    model: type[Any]
+    parts: dict[str, JsonRows]
+
+    @cached_property
+    def query(self) -> Query:
+        def build(dialect: str) -> Any:
+            columns = [part.column(dialect).label(name) for name, part in self.parts.items()]
+            return select(self.model.__table__, *columns).where(
+                self.model.id == _ID, visible(self.model)
+            )
+
+        return Query(build)
+
+    async def read(self, conn: Conn, target_id: int) -> tuple[Row, dict[str, list[Row]]]:
+        row = await conn.one(self.query, id_=target_id)
+        if row is None:
+            raise NotFound
+        return row, {name: part.parse(getattr(row, name)) for name, part in self.parts.items()}
+
+
+def _composite(model: type[Any], target: TargetKind, **children: JsonRows) -> _Composite:
+    return _Composite(
+        model, {"media": _media_part(target), "comments": _comments_part(target), **children}
+    )
+
+
+_BAZAAR = _composite(
+    Bazaar,
+    TargetKind.bazaar,
+    malls=_children_part("malls", Mall, Mall.bazaar_id),
+    stores=_children_part("stores", Store, Store.bazaar_id),
+)
+_MALL = _composite(Mall, TargetKind.mall, stores=_children_part("stores", Store, Store.mall_id))
+_STORE = _composite(
+    Store,
+    TargetKind.store,
+    sellers=_SELLERS,
+    branches=_children_part("branches", Store, Store.parent_id),
+)
+_PRODUCT = _composite(Product, TargetKind.product)
+
+
+def _comment_items(rows: list[Row]) -> list[CommentItem]:
+    return [CommentItem(*row) for row in rows]
 
 
 async def get_bazaar_detail(conn: Conn, bazaar_id: int) -> BazaarDetail:
-    """An active bazaar with media, latest comments, malls and stores: five statements."""
-    bazaar = await _get_active(conn, Bazaar, bazaar_id)
+    """An active bazaar with media, latest comments, malls and stores: one statement."""
+    bazaar, parts = await _BAZAAR.read(conn, bazaar_id)
     return BazaarDetail(
         bazaar=bazaar,
-        media=await _media(conn, TargetKind.bazaar, bazaar.id),
-        comments=await _comments(conn, TargetKind.bazaar, bazaar.id),
-        malls=await _children(conn, Mall, "bazaar_id", bazaar.id),
-        stores=await _children(conn, Store, "bazaar_id", bazaar.id),
+        media=parts["media"],
+        comments=_comment_items(parts["comments"]),
+        malls=parts["malls"],
+        stores=parts["stores"],
     )
 
 
 async def get_mall_detail(conn: Conn, mall_id: int) -> MallDetail:
-    """An active mall with media, latest comments and stores: four statements."""
-    mall = await _get_active(conn, Mall, mall_id)
+    """An active mall with media, latest comments and stores: one statement."""
+    mall, parts = await _MALL.read(conn, mall_id)
     return MallDetail(
         mall=mall,
-        media=await _media(conn, TargetKind.mall, mall.id),
-        comments=await _comments(conn, TargetKind.mall, mall.id),
-        stores=await _children(conn, Store, "mall_id", mall.id),
+        media=parts["media"],
+        comments=_comment_items(parts["comments"]),
+        stores=parts["stores"],
     )
 
 
 async def get_store_detail(conn: Conn, store_id: int) -> StoreDetail:
-    """An active store with media, latest comments, active sellers, branches: five statements."""
-    store = await _get_active(conn, Store, store_id)
+    """An active store with media, latest comments, active sellers, branches: one statement."""
+    store, parts = await _STORE.read(conn, store_id)
     return StoreDetail(
         store=store,
-        media=await _media(conn, TargetKind.store, store.id),
-        comments=await _comments(conn, TargetKind.store, store.id),
-        sellers=await _sellers(conn, store.id),
-        branches=await _children(conn, Store, "parent_id", store.id),
+        media=parts["media"],
+        comments=_comment_items(parts["comments"]),
+        sellers=[SellerItem(*row) for row in parts["sellers"]],
+        branches=parts["branches"],
     )
 
 
 async def get_product_detail(conn: Conn, product_id: int) -> ProductDetail:
-    """An active product with media and latest comments: three statements."""
-    product = await _get_active(conn, Product, product_id)
+    """An active product with media and latest comments: one statement."""
+    product, parts = await _PRODUCT.read(conn, product_id)
     return ProductDetail(
-        product=product,
-        media=await _media(conn, TargetKind.product, product.id),
-        comments=await _comments(conn, TargetKind.product, product.id),
+        product=product, media=parts["media"], comments=_comment_items(parts["comments"])
     )
 
 

@@ -66,12 +66,10 @@ class PagedQuery:
     the same bind parameters, given to :meth:`fetch` by name.
     """
 
-    __slots__ = ("count", "page", "rows")
+    __slots__ = ("count", "page")
 
     def __init__(self, rows: Select[*tuple[Any, ...]], count: Select[Any]) -> None:
         self.count = Query(count)
-        # The same page without its total, for whoever needs no total.
-        self.rows = Query(rows.offset(bindparam("offset")).limit(bindparam("limit")))
         self.page = Query(
             rows.add_columns(count.scalar_subquery().label("total"))
             .offset(bindparam("offset"))

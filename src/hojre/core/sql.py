@@ -25,9 +25,12 @@ from collections import namedtuple
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
 import asyncpg
+import orjson
+from sqlalchemy import ColumnElement, Select
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.sql import ClauseElement, Executable
 
@@ -134,6 +137,56 @@ def _result_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | No
         # asyncpg already returns float and int, which is what our Float and Integer columns hold.
         return None
     return processor
+
+
+class JsonRows:
+    """Rows read inside another statement as one JSON array (one round trip for a composite
+    and its parts): :meth:`column` goes into the statement, :meth:`parse` reads its value
+    back as named tuples like :class:`Query`'s, datetimes included (aware, UTC)."""
+
+    __slots__ = ("_dates", "_keys", "_order", "_row", "rows")
+
+    def __init__(
+        self,
+        name: str,
+        query: Select[*tuple[Any, ...]],
+        order: Callable[[Any], Sequence[ColumnElement[Any]]],
+    ) -> None:
+        self.rows = query.subquery(name)
+        self._order = order
+        self._keys = tuple(c.key for c in self.rows.c)
+        self._dates = tuple(
+            i for i, c in enumerate(self.rows.c) if _python_type(c.type) is datetime
+        )
+        self._row: Any = namedtuple("Row", self._keys, rename=True)  # type: ignore[misc]
+
+    def column(self, dialect: str) -> Any:
+        from hojre.core.dialect import json_array
+
+        return json_array(dialect, self.rows, self._order(self.rows.c))
+
+    def parse(self, value: str | bytes | None) -> list[Any]:
+        out = []
+        for item in orjson.loads(value) if value else ():
+            values = [item[key] for key in self._keys]
+            for index in self._dates:
+                if values[index] is not None:
+                    values[index] = _aware(values[index])
+            out.append(self._row._make(values))
+        return out
+
+
+def _python_type(type_: Any) -> Any:
+    try:  # a TypeDecorator answers "object"; what it decorates knows
+        return getattr(type_, "impl_instance", type_).python_type
+    except NotImplementedError:
+        return None
+
+
+def _aware(text: str) -> datetime:
+    # PostgreSQL's JSON writes timestamptz with its offset; SQLite's text is naive UTC.
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 class Conn(Protocol):

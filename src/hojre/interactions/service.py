@@ -17,7 +17,19 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from hojre.accounts.models import Role, User
 from hojre.catalog.models import visible
@@ -459,15 +471,10 @@ async def list_activity(
     return await _activity(target, kind).fetch(conn, page, ActivityItem, user=user_id)
 
 
-@cache
-def _comments(target: TargetKind, by: str) -> PagedQuery:
-    """Visible comments on one target (``by`` "target") or by one user ("user")."""
-    where = and_(
-        Comment.target == target,
-        Comment.visible.is_(True),
-        Comment.target_id == _TARGET_ID if by == "target" else Comment.user_id == _USER,
-    )
-    return PagedQuery(
+def comment_rows(target: TargetKind, condition: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+    """Visible comments on ``target`` kind matching ``condition``, newest first, as
+    :class:`CommentItem` columns (the lists' and the composites')."""
+    return (
         select(
             Comment.id,
             Comment.user_id,
@@ -482,19 +489,19 @@ def _comments(target: TargetKind, by: str) -> PagedQuery:
             User.avatar,
         )
         .join(User, User.id == Comment.user_id)
-        .where(where)
-        .order_by(Comment.id.desc()),
-        select(func.count()).select_from(Comment).where(where),
+        .where(Comment.target == target, Comment.visible.is_(True), condition)
+        .order_by(Comment.id.desc())
     )
 
 
-async def latest_comments(
-    conn: Conn, *, target: TargetKind, target_id: int, limit: int
-) -> list[CommentItem]:
-    """The newest visible comments on one target (a composite's; no total needed)."""
-    rows = await conn.all(_comments(target, "target").rows, target_id_=target_id, limit=limit,
-                          offset=0)  # fmt: skip
-    return [CommentItem(*row) for row in rows]
+@cache
+def _comments(target: TargetKind, by: str) -> PagedQuery:
+    """Visible comments on one target (``by`` "target") or by one user ("user")."""
+    condition = Comment.target_id == _TARGET_ID if by == "target" else Comment.user_id == _USER
+    where = and_(Comment.target == target, Comment.visible.is_(True), condition)
+    return PagedQuery(
+        comment_rows(target, condition), select(func.count()).select_from(Comment).where(where)
+    )
 
 
 async def list_comments(
