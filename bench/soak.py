@@ -106,9 +106,10 @@ def main() -> None:
                 f"errors {entry['errors']}  rss {entry['rss_mib']:.1f} MiB",
                 flush=True,
             )
-            # Correct the pace: requests per connection per second = 1000 / (latency + delay).
+            # Correct the pace: requests per connection per second = 1000 / (latency + delay);
+            # half the error each minute, so a noisy minute does not swing the next one.
             cycle = args.connections / rps * 1000
-            delay = max(delay + args.connections / target * 1000 - cycle, 0.0)
+            delay = max(delay + 0.5 * (args.connections / target * 1000 - cycle), 0.0)
     warm = minutes[0]["rss_mib"]
     end = minutes[-1]["rss_mib"]
     result = {
