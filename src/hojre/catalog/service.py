@@ -29,9 +29,10 @@ from hojre.catalog.models import (
     StoreSeller,
     visible,
 )
+from hojre.core.dialect import parts_inline
 from hojre.core.errors import NotFound
 from hojre.core.pagination import MAX_PER_PAGE, Page, PageRequest, fetch_page
-from hojre.core.sql import Conn, JsonRows, Query
+from hojre.core.sql import Conn, Part, Query
 from hojre.core.text import ascii_digits
 from hojre.interactions.models import Comment
 from hojre.interactions.registry import TargetKind
@@ -250,8 +251,8 @@ class ProductDetail:
 _ID = bindparam("id_", type_=Integer)
 
 
-def _media_part(target: TargetKind) -> JsonRows:
-    return JsonRows(
+def _media_part(target: TargetKind) -> Part:
+    return Part(
         "media",
         select(Media.__table__).where(
             Media.target == target, Media.target_id == _ID, Media.status == Status.active
@@ -260,16 +261,16 @@ def _media_part(target: TargetKind) -> JsonRows:
     )
 
 
-def _comments_part(target: TargetKind) -> JsonRows:
-    return JsonRows(
+def _comments_part(target: TargetKind) -> Part:
+    return Part(
         "comments",
         comment_rows(target, Comment.target_id == _ID).limit(COMMENTS_SHOWN),
         lambda c: (c.id.desc(),),
     )
 
 
-def _children_part(name: str, model: type[Listed], parent: Any) -> JsonRows:
-    return JsonRows(
+def _children_part(name: str, model: type[Listed], parent: Any) -> Part:
+    return Part(
         name,
         select(model.__table__)
         .where(parent == _ID, model.status == Status.active)
@@ -279,7 +280,7 @@ def _children_part(name: str, model: type[Listed], parent: Any) -> JsonRows:
     )
 
 
-_SELLERS = JsonRows(
+_SELLERS = Part(
     "sellers",
     select(
         StoreSeller.id,
@@ -298,16 +299,17 @@ _SELLERS = JsonRows(
 
 @dataclass(frozen=True)
 class _Composite:
-    """One target with its parts in a single statement: the row, and each part as a JSON
-    array (:class:`~hojre.core.sql.JsonRows`)."""
+    """One target with its parts: one statement where round trips cost (each part a JSON
+    array inside the target's row), else the target's row and a statement per part."""
 
     model: type[Any]
-    parts: dict[str, JsonRows]
+    parts: dict[str, Part]
 
     @cached_property
     def query(self) -> Query:
         def build(dialect: str) -> Any:
-            columns = [part.column(dialect).label(name) for name, part in self.parts.items()]
+            inline = parts_inline(dialect)
+            columns = [p.column(dialect).label(n) for n, p in self.parts.items() if inline]
             return select(self.model.__table__, *columns).where(
                 self.model.id == _ID, visible(self.model)
             )
@@ -318,10 +320,14 @@ class _Composite:
         row = await conn.one(self.query, id_=target_id)
         if row is None:
             raise NotFound
-        return row, {name: part.parse(getattr(row, name)) for name, part in self.parts.items()}
+        if parts_inline(conn.dialect.name):
+            return row, {name: part.parse(getattr(row, name)) for name, part in self.parts.items()}
+        return row, {
+            name: await conn.all(part.alone, id_=target_id) for name, part in self.parts.items()
+        }
 
 
-def _composite(model: type[Any], target: TargetKind, **children: JsonRows) -> _Composite:
+def _composite(model: type[Any], target: TargetKind, **children: Part) -> _Composite:
     return _Composite(
         model, {"media": _media_part(target), "comments": _comments_part(target), **children}
     )

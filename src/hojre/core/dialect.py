@@ -28,6 +28,13 @@ def upsert_for(name: str, table: Table | Any) -> Insert:
     raise RuntimeError(f"unsupported database: {name}")
 
 
+def parts_inline(name: str) -> bool:
+    """Whether a composite reads its parts inside its own statement (as JSON arrays): where a
+    statement is a network round trip. SQLite runs in-process; there a statement per part is
+    cheaper than building JSON."""
+    return name != "sqlite"
+
+
 def json_array(name: str, rows: Subquery, order: Sequence[ColumnElement[Any]]) -> Any:
     """A scalar subquery: the rows of ``rows`` as one JSON array of objects keyed by column
     name, in ``order`` (columns of ``rows``); ``[]`` when there are none.

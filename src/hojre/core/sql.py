@@ -30,7 +30,7 @@ from typing import Any, Protocol, cast
 
 import asyncpg
 import orjson
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.sql import ClauseElement, Executable
 
@@ -40,13 +40,14 @@ log = logging.getLogger(__name__)
 statement_listeners: list[Callable[[str], None]] = []
 
 _ROWCOUNT = re.compile(r"(\d+)$")
+_REQUIRED: Any = object()  # a bind parameter without a value of its own
 
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
     text: str
     names: tuple[str, ...]  # bind parameters, in positional order
-    defaults: tuple[Any, ...]  # the statement's own values (None: given by the caller)
+    defaults: tuple[Any, ...]  # the statement's own values (_REQUIRED: the caller's)
     binds: tuple[Callable[[Any], Any] | None, ...]
     converts: tuple[tuple[int, Callable[[Any], Any]], ...]  # result columns to convert
     row: Any  # a namedtuple class
@@ -55,6 +56,8 @@ class Compiled:
         out = []
         for name, default, bind in zip(self.names, self.defaults, self.binds, strict=True):
             value = params.get(name, default)
+            if value is _REQUIRED:
+                raise TypeError(f"the statement needs a value for {name!r}")
             out.append(bind(value) if bind is not None and value is not None else value)
         return out
 
@@ -118,7 +121,7 @@ def _compile(statement: Executable, dialect: Dialect) -> Compiled:
     return Compiled(
         text=compiled.string,
         names=names,
-        defaults=tuple(None if bind.callable else bind.value for bind in binds),
+        defaults=tuple(_REQUIRED if bind.required else bind.value for bind in binds),
         binds=tuple(bind.type._cached_bind_processor(dialect) for bind in binds),
         converts=tuple((i, r) for i, r in enumerate(results) if r is not None),
         row=namedtuple("Row", keys, rename=True),
@@ -139,12 +142,15 @@ def _result_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | No
     return processor
 
 
-class JsonRows:
-    """Rows read inside another statement as one JSON array (one round trip for a composite
-    and its parts): :meth:`column` goes into the statement, :meth:`parse` reads its value
-    back as named tuples like :class:`Query`'s, datetimes included (aware, UTC)."""
+class Part:
+    """Rows that belong to another row (a composite's media, comments, children), read one of
+    two ways: inside the owner's statement as one JSON array (:meth:`column`, then
+    :meth:`parse`: one round trip for the whole composite), or as a statement of their own
+    (:attr:`alone`), which costs less where round trips are free (SQLite: building JSON is
+    dearer than a second statement). Both give the same named tuples, datetimes aware UTC.
+    :func:`hojre.core.dialect.parts_inline` chooses."""
 
-    __slots__ = ("_dates", "_keys", "_order", "_row", "rows")
+    __slots__ = ("_dates", "_keys", "_order", "_row", "alone", "rows")
 
     def __init__(
         self,
@@ -159,6 +165,7 @@ class JsonRows:
             i for i, c in enumerate(self.rows.c) if _python_type(c.type) is datetime
         )
         self._row: Any = namedtuple("Row", self._keys, rename=True)  # type: ignore[misc]
+        self.alone = Query(select(self.rows).order_by(*order(self.rows.c)))
 
     def column(self, dialect: str) -> Any:
         from hojre.core.dialect import json_array
@@ -353,6 +360,10 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=15000",
+    # Reads through a memory map (no read() call and copy per page) and a 64 MiB page cache
+    # per connection instead of 2 MiB: a large database reads like a small one.
+    "PRAGMA mmap_size=2147418112",
+    "PRAGMA cache_size=-65536",
 )
 
 
