@@ -26,6 +26,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     or_,
     select,
     update,
@@ -61,18 +62,21 @@ _TARGET_ID = bindparam("target_id_", type_=Integer)
 # -- targets and counters --------------------------------------------------------------------
 
 
-@cache
-def _target_exists(target: TargetKind) -> Query:
+def _usable(target: TargetKind) -> ColumnElement[bool]:
+    """The target row, if it exists and may be interacted with."""
     model = TARGETS[target].model
     if target is TargetKind.user:
-        condition = and_(
+        return and_(
             model.id == _TARGET_ID,
             or_(*(model.role == role for role in sorted(COMMENTABLE_ROLES))),
             model.is_active.is_(True),
         )
-    else:
-        condition = and_(model.id == _TARGET_ID, visible(model))
-    return Query(select(model.id).where(condition))
+    return and_(model.id == _TARGET_ID, visible(model))
+
+
+@cache
+def _target_exists(target: TargetKind) -> Query:
+    return Query(select(TARGETS[target].model.id).where(_usable(target)))
 
 
 async def ensure_target(conn: Conn, target: TargetKind, target_id: int) -> None:
@@ -115,16 +119,21 @@ def _mark_of(target: TargetKind, slot: str) -> Any:
 
 @cache
 def _insert_mark(target: TargetKind, kind: InteractionKind) -> Query:
+    """The mark, if the target is usable and the slot free (one statement for both checks)."""
     slot = KINDS[kind].slot
+    usable = select(
+        _USER, literal(target.value), _TARGET_ID, literal(slot), literal(kind.value),
+        bindparam("now", type_=Mark.created_at.type),
+    ).where(_usable(target))  # fmt: skip
+    columns = ["user_id", "target", "target_id", "slot", "kind", "created_at"]
 
     def build(dialect: str) -> Any:
         return (
             upsert_for(dialect, Mark)
-            .values(user_id=_USER, target=target, target_id=_TARGET_ID, slot=slot, kind=kind,
-                    created_at=bindparam("now"))
+            .from_select(columns, usable)
             .on_conflict_do_nothing(index_elements=["user_id", "target", "target_id", "slot"])
             .returning(Mark.id)
-        )  # fmt: skip
+        )
 
     return Query(build)
 
@@ -154,12 +163,13 @@ async def add_mark(
     """Add the mark (replacing a rival in its slot). False if it was already there."""
     spec = KINDS[kind]
     assert spec.slot is not None, f"{kind} is not a mark"
-    await ensure_target(conn, target, target_id)
     now = utcnow()
     mark = {"user": user_id, "target_id_": target_id, "now": now}
     if await conn.one(_insert_mark(target, kind), **mark) is not None:
         await _bump(conn, target, target_id, {spec.counter: 1})
         return True
+    # Nothing inserted: the target is not usable, or the slot is taken.
+    await ensure_target(conn, target, target_id)
     replaced = rivals(kind)
     if not replaced:
         return False

@@ -266,20 +266,25 @@ _MARK_SEEN = Query(
 
 
 def _messages(staff: bool) -> PagedQuery:
-    """A page of the chat's messages if the user may read it, with "anything unseen?"."""
-    readable = exists().where(Chat.id == _CHAT, chat_visible_to(_USER, staff=staff))
+    """A page of the chat's messages if the user may read it, each row with the chat (who
+    hears that messages were seen) and "anything unseen?"."""
     return PagedQuery(
         select(ChatMessage.id, _SENDER.name, _SENDER.family, ChatMessage.text,
                ChatMessage.created_at, ChatMessage.status, ChatMessage.chat_id,
-               ChatMessage.sender_id, _SENDER.avatar, _UNSEEN.label("unseen"))
+               ChatMessage.sender_id, _SENDER.avatar,
+               Chat.customer_id.label("chat_customer"), Chat.store_id.label("chat_store"),
+               Chat.seller_id.label("chat_seller"), Chat.status.label("chat_status"),
+               _UNSEEN.label("unseen"))
         .join(_SENDER, _SENDER.id == ChatMessage.sender_id)
-        .where(ChatMessage.chat_id == _CHAT, readable)
+        .join(Chat, Chat.id == ChatMessage.chat_id)
+        .where(ChatMessage.chat_id == _CHAT, chat_visible_to(_USER, staff=staff))
         .order_by(ChatMessage.id.desc()),
         select(func.count()).select_from(ChatMessage).where(ChatMessage.chat_id == _CHAT),
     )  # fmt: skip
 
 
 _MESSAGES = {staff: _messages(staff) for staff in (False, True)}
+_MESSAGE_COLUMNS = len(MessageItem.__dataclass_fields__)
 
 
 async def list_messages(
@@ -293,27 +298,28 @@ async def list_messages(
 ) -> Page[MessageItem]:
     """A chat's messages, newest first; reading marks the other side's messages seen.
 
-    One statement reads the page, its total and whether anything is unseen; the write (and,
-    on SQLite, the write lock) happens only when something is. An empty page (no access, an
-    empty chat, past the end) takes the long way.
+    One statement reads the page, its total, the chat and whether anything is unseen; the
+    write (and, on SQLite, the write lock) happens only when something is. An empty page (no
+    access, an empty chat, past the end) takes the long way.
     """
     query = _MESSAGES[staff]
-    chat: ChatRow | None = None
     rows = await conn.all(query.page, user=user_id, chat=chat_id, offset=page.offset,
                           limit=page.limit)  # fmt: skip
     if rows:
-        total, unseen = int(rows[0].total), bool(rows[0].unseen)
+        first = rows[0]
+        total, unseen = int(first.total), bool(first.unseen)
+        chat = ChatRow(chat_id, first.chat_customer, first.chat_store, first.chat_seller,
+                       first.chat_status)  # fmt: skip
     else:
         chat = await access_chat(conn, user_id=user_id, chat_id=chat_id, staff=staff)
         counted = await conn.one(query.count, chat=chat_id)
         total = int(counted[0]) if counted is not None else 0
         found = await conn.one(_HAS_UNSEEN, user=user_id, chat=chat_id)
         unseen = bool(found is not None and found[0])
-    items = [MessageItem(*row[:-2]) for row in rows]
+    items = [MessageItem(*row[:_MESSAGE_COLUMNS]) for row in rows]
     if unseen:
         seen_ids = {int(r[0]) for r in await conn.all(_MARK_SEEN, user=user_id, chat=chat_id)}
         if seen_ids:
-            chat = chat or await access_chat(conn, user_id=user_id, chat_id=chat_id, staff=staff)
             events.publish_on_commit(conn, await _chat_audience(conn, chat), "chat.seen",
                                      {"chat": chat.id, "messages": sorted(seen_ids)})  # fmt: skip
             items = [replace(m, status=MessageStatus.seen) if m.id in seen_ids else m
@@ -410,7 +416,10 @@ async def send_chat_message(
     chat_id: int,
     text: str | None,
     staff: bool = True,
+    names: tuple[str | None, str | None] | None = None,
 ) -> SentMessage:
+    """``names``: the sender's name and family when the caller has them (the request's login
+    read them), for the live event; else they are read here."""
     clean, problems = check_text(text, "Text")
     if problems:
         raise ValidationFailed(problems)
@@ -430,8 +439,9 @@ async def send_chat_message(
         opened = ChatRow(chat.id, chat.customer_id, chat.store_id, chat.seller_id,
                          ChatStatus.chatting)  # fmt: skip
         events.publish_on_commit(conn, audience, "chat.status", opened.event())
-    sender = await conn.one(_SENDER_NAME, user=user_id)
-    names = (sender.name, sender.family) if sender is not None else ()
+    if names is None:
+        sender = await conn.one(_SENDER_NAME, user=user_id)
+        names = (sender.name, sender.family) if sender is not None else (None, None)
     events.publish_on_commit(conn, audience, "chat.message", {
         "id": message.id, "chat": chat.id, "senderId": user_id, "text": clean,
         "sender": " ".join(p for p in names if p),

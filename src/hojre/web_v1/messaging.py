@@ -141,7 +141,7 @@ class SendChatMessageParams(V1Params):
 async def send_chat_message(call: Call[SendChatMessageParams]) -> dict[str, Any]:
     message = await service.send_chat_message(
         call.conn, call.hub.events, user_id=call.me.id, chat_id=id_param(call.params.id),
-        text=call.params.text, staff=is_staff(call),
+        text=call.params.text, staff=is_staff(call), names=(call.me.name, call.me.family),
     )  # fmt: skip
     return ok("Message Sent", {"id": message.id})
 
