@@ -77,34 +77,24 @@ async def test_a_write_that_writes_nothing_begins_no_transaction(hub: Hub) -> No
     assert ran == ["after commit"]
 
 
-async def test_an_error_rolls_back_and_skips_the_hooks(hub: Hub) -> None:
+@pytest.mark.parametrize(("error", "kept"), [(HojreError, False), (Kept, True)])
+async def test_an_error_rolls_back_unless_it_keeps_the_writes(
+    hub: Hub, error: type[HojreError], kept: bool
+) -> None:
+    """Most errors roll back and skip the after-commit hooks; a counted failure commits."""
     ran: list[str] = []
 
     async def hook() -> None:
         ran.append("after commit")
 
-    with pytest.raises(HojreError):
+    title = f"error {error.__name__}"
+    with pytest.raises(error):
         async with hub.db.raw.connect(write=True) as conn:
-            await _add(conn, "rolled back")
+            await _add(conn, title)
             conn.on_commit(hook)
-            raise HojreError("no")
-    assert await _count(hub, "rolled back") == 0
-    assert ran == []
-
-
-async def test_an_error_that_keeps_writes_commits_them(hub: Hub) -> None:
-    ran: list[str] = []
-
-    async def hook() -> None:
-        ran.append("after commit")
-
-    with pytest.raises(Kept):
-        async with hub.db.raw.connect(write=True) as conn:
-            await _add(conn, "kept")
-            conn.on_commit(hook)
-            raise Kept("counted")
-    assert await _count(hub, "kept") == 1
-    assert ran == ["after commit"]
+            raise error("no")
+    assert await _count(hub, title) == int(kept)
+    assert ran == (["after commit"] if kept else [])
 
 
 async def test_concurrent_writers_all_commit(hub: Hub) -> None:
