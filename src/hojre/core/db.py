@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
-from hojre.core.sql import Conn, Query, RawDb
+from hojre.core.sql import Conn, Query, RawDb, run_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -187,9 +187,4 @@ class Database:
 
 
 async def _run_after_commit(session: AsyncSession) -> None:
-    callbacks: list[AfterCommit] = session.info.pop(_AFTER_COMMIT_KEY, [])
-    for callback in callbacks:
-        try:
-            await callback()
-        except Exception:  # the commit stands; a failed side effect is retried by its owner
-            log.exception("after-commit callback failed")
+    await run_after_commit(session.info.pop(_AFTER_COMMIT_KEY, []))

@@ -274,7 +274,7 @@ class SqliteConn(_Hooks):
     async def run(self, query: Query, **params: Any) -> int:
         return self._execute(query, params)[1].rowcount
 
-    def end(self, *, commit: bool) -> None:
+    async def end(self, *, commit: bool) -> None:
         if not self.begun:
             return
         assert self._lock is not None
@@ -414,7 +414,7 @@ class RawDb:
         if not write:
             conn = SqliteConn(reader, self.dialect)
             yield conn
-            await _after_commit(conn)
+            await run_after_commit(conn.after_commit)
             return
         kept: BaseException | None = None
         async with self.write_lock:
@@ -422,13 +422,10 @@ class RawDb:
             try:
                 yield conn
             except BaseException as exc:
-                conn.end(commit=_keeps_writes(exc))
-                if not _keeps_writes(exc):
-                    raise
-                kept = exc
+                kept = await _end(conn, exc)
             else:
-                conn.end(commit=True)
-        await _after_commit(conn)  # outside the turn: a hook may write
+                await _end(conn, None)
+        await run_after_commit(conn.after_commit)  # outside the turn: a hook may write
         if kept is not None:
             raise kept
 
@@ -458,17 +455,18 @@ class RawDb:
     @asynccontextmanager
     async def _pg_connect(self, write: bool) -> AsyncIterator[SqliteConn | PgConn]:
         pool = await self._pool()
+        kept: BaseException | None = None
         async with pool.acquire() as connection:
             conn = PgConn(connection, self.dialect, write=write)
             try:
                 yield conn
             except BaseException as exc:
-                await conn.end(commit=_keeps_writes(exc))
-                if _keeps_writes(exc):
-                    await _after_commit(conn)
-                raise
-            await conn.end(commit=True)
-        await _after_commit(conn)
+                kept = await _end(conn, exc)
+            else:
+                await _end(conn, None)
+        await run_after_commit(conn.after_commit)  # the connection back first: a hook may write
+        if kept is not None:
+            raise kept
 
     # -- both -----------------------------------------------------------------------------------
 
@@ -493,17 +491,24 @@ class RawDb:
             self._sqlite = None
 
 
-def _keeps_writes(exc: BaseException) -> bool:
-    """A :class:`~hojre.core.errors.HojreError` with ``keep_writes`` reports a counted failure
-    (a wrong code's try), which must survive: its transaction commits."""
+async def _end(conn: SqliteConn | PgConn, exc: BaseException | None) -> BaseException | None:
+    """Commit, or roll back and re-raise ``exc``. A :class:`~hojre.core.errors.HojreError`
+    with ``keep_writes`` reports a counted failure (a wrong code's try) that must survive: its
+    transaction commits and it is returned, to be raised once the after-commit hooks ran."""
     from hojre.core.errors import HojreError
 
-    return isinstance(exc, HojreError) and exc.keep_writes
+    if exc is not None and not (isinstance(exc, HojreError) and exc.keep_writes):
+        await conn.end(commit=False)
+        raise exc
+    await conn.end(commit=True)
+    return exc
 
 
-async def _after_commit(conn: _Hooks) -> None:
-    callbacks, conn.after_commit = conn.after_commit, []
-    for callback in callbacks:
+async def run_after_commit(callbacks: list[Callable[[], Awaitable[None]]]) -> None:
+    """Run (and forget) the callbacks of a committed transaction, each on its own."""
+    pending = callbacks[:]
+    callbacks.clear()
+    for callback in pending:
         try:
             await callback()
         except Exception:  # the commit stands; a failed side effect is retried by its owner
