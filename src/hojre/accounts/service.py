@@ -10,7 +10,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -77,8 +77,7 @@ class Actor(Protocol):
     def role(self) -> int: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
+class Caller(NamedTuple):
     """The authenticated user of a request: their profile, read with the token check."""
 
     id: int
@@ -108,7 +107,7 @@ class Caller:
 
 
 _LOGIN = Query(
-    select(*(getattr(User, name) for name in Caller.__dataclass_fields__))
+    select(*(getattr(User, name) for name in Caller._fields))
     .join(AccessToken, AccessToken.user_id == User.id)
     .where(
         AccessToken.token_hash == bindparam("token_hash"), User.cellphone == bindparam("cellphone")

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, fields
 from functools import cached_property
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement, Integer, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -197,8 +197,7 @@ async def list_categories(session: AsyncSession, page: PageRequest) -> Page[Baza
 # -- one target with its parts ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SellerItem:
+class SellerItem(NamedTuple):
     """A store's seller with the user's name and avatar."""
 
     id: int

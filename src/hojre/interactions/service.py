@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -419,8 +419,7 @@ async def has_interaction(
 # -- lists -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ActivityItem:
+class ActivityItem(NamedTuple):
     """One of the caller's marks or views, with the target's title and image joined."""
 
     id: int
@@ -431,8 +430,7 @@ class ActivityItem:
     image: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class CommentItem:
+class CommentItem(NamedTuple):
     id: int
     user_id: int
     target_id: int

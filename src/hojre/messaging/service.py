@@ -9,9 +9,9 @@ the same error, so ids reveal nothing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BindParameter,
@@ -141,8 +141,7 @@ async def store_audience(conn: Conn, store_id: int) -> list[int]:
     return [int(r[0]) for r in await conn.all(_STORE_AUDIENCE, store=store_id)]
 
 
-@dataclass(frozen=True, slots=True)
-class ChatItem:
+class ChatItem(NamedTuple):
     id: int
     customer_id: int
     seller_name: str | None
@@ -155,8 +154,7 @@ class ChatItem:
     unread: int
 
 
-@dataclass(frozen=True, slots=True)
-class MessageItem:
+class MessageItem(NamedTuple):
     id: int
     sender_name: str | None
     sender_family: str | None
@@ -211,8 +209,7 @@ async def list_chats(
     return await _CHATS[staff].fetch(conn, page, ChatItem, user=user_id)
 
 
-@dataclass(frozen=True, slots=True)
-class ChatRow:
+class ChatRow(NamedTuple):
     id: int
     customer_id: int
     store_id: int
@@ -284,7 +281,7 @@ def _messages(staff: bool) -> PagedQuery:
 
 
 _MESSAGES = {staff: _messages(staff) for staff in (False, True)}
-_MESSAGE_COLUMNS = len(MessageItem.__dataclass_fields__)
+_MESSAGE_COLUMNS = len(MessageItem._fields)
 
 
 async def list_messages(
@@ -322,7 +319,7 @@ async def list_messages(
         if seen_ids:
             events.publish_on_commit(conn, await _chat_audience(conn, chat), "chat.seen",
                                      {"chat": chat.id, "messages": sorted(seen_ids)})  # fmt: skip
-            items = [replace(m, status=MessageStatus.seen) if m.id in seen_ids else m
+            items = [m._replace(status=MessageStatus.seen) if m.id in seen_ids else m
                      for m in items]  # fmt: skip
     return Page(items=items, total=total, request=page)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlunsplit
 
 from starlette.datastructures import URL
 
@@ -34,29 +34,43 @@ def page_request(params: Mapping[str, str]) -> PageRequest:
 _PAGING_KEYS = frozenset({"page", "per-page", "perPage"})
 
 
-def _href(url: URL, page: int, per_page: int) -> str:
-    """The request's absolute URL, its query kept, with this link's page and page size."""
-    kept = [
-        (key, value)
-        for key, value in parse_qsl(url.query, keep_blank_values=True)
-        if key not in _PAGING_KEYS
-    ]
-    kept += [("page", str(page)), ("per-page", str(per_page))]
-    return str(url.replace(query=urlencode(kept)))
+class _Href:
+    """The request's absolute URL, its query kept, with a link's page and page size.
+
+    The URL is split and its query filtered once per list: a list has up to five links.
+    """
+
+    __slots__ = ("prefix", "suffix")
+
+    def __init__(self, url: URL) -> None:
+        parts = url.components
+        kept = urlencode(
+            [
+                (key, value)
+                for key, value in parse_qsl(parts.query, keep_blank_values=True)
+                if key not in _PAGING_KEYS
+            ]
+        )
+        base = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+        self.prefix = f"{base}?{kept}&" if kept else f"{base}?"
+        # Only a raw "#" in a query string makes one; kept as urlunsplit would keep it.
+        self.suffix = f"#{parts.fragment}" if parts.fragment else ""
+
+    def __call__(self, page: int, per_page: int) -> dict[str, str]:
+        return {"href": f"{self.prefix}page={page}&per-page={per_page}{self.suffix}"}
 
 
 def listing(url: URL, page: Page[T], render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
     request = page.request
     pages = page.page_count
-    links: dict[str, dict[str, str]] = {
-        "self": {"href": _href(url, request.page, request.per_page)}
-    }
+    href = _Href(url)
+    links = {"self": href(request.page, request.per_page)}
     if request.page > 1:
-        links["first"] = {"href": _href(url, 1, request.per_page)}
-        links["prev"] = {"href": _href(url, min(request.page - 1, max(pages, 1)), request.per_page)}
+        links["first"] = href(1, request.per_page)
+        links["prev"] = href(min(request.page - 1, max(pages, 1)), request.per_page)
     if request.page < pages:
-        links["next"] = {"href": _href(url, request.page + 1, request.per_page)}
-        links["last"] = {"href": _href(url, pages, request.per_page)}
+        links["next"] = href(request.page + 1, request.per_page)
+        links["last"] = href(pages, request.per_page)
     return {
         "items": [render(item) for item in page.items],
         "_links": links,
