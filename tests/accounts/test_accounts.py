@@ -359,13 +359,16 @@ async def test_users_lists_the_caller(api: Api) -> None:
     assert await api.get("/users") == err("not login")
 
 
-async def test_location_from_x_and_y_is_remembered(api: Api) -> None:
+# /chats checks the login inside its list's statement (fold_login); the location is kept too.
+@pytest.mark.parametrize("path", ["/users", "/chats"])
+async def test_location_from_x_and_y_is_remembered(api: Api, path: str) -> None:
     data = await api.register_active(PHONE)
-    await api.get("/users", username=PHONE, token=data["token"], x="51.389", y="35.6892")
+    body = await api.get(path, username=PHONE, token=data["token"], x="51.389", y="35.6892")
+    assert "status" not in body or body["status"] == "success", body
     user = await user_row(api.hub)
     assert (user.longitude, user.latitude) == (51.389, 35.6892)
     assert user.located_at is not None
-    await api.get("/users", username=PHONE, token=data["token"], x="999", y="abc")
+    await api.get(path, username=PHONE, token=data["token"], x="999", y="abc")
     assert (await user_row(api.hub)).longitude == 51.389
 
 

@@ -378,7 +378,8 @@ async def _count(person: Person, path: str, **params: Any) -> tuple[int, dict[st
 async def test_chat_lists_run_a_constant_number_of_statements(cast: Cast) -> None:
     """/web/chats: auth, page with its total (2). /web/main-chats: auth, the page with its
     total, the chat and "anything unseen?" (2, no write transaction); on a first read also
-    mark seen and the audience for the event (4)."""
+    mark seen and the audience for the event (4). PostgreSQL checks the login inside the
+    page's statement: one less each."""
     counts: dict[str, list[int]] = {"chats": [], "first read": [], "second read": []}
     shop = await cast.shop(sellers=3)
     await cast.customer()  # warm the pool
@@ -396,7 +397,9 @@ async def test_chat_lists_run_a_constant_number_of_statements(cast: Cast) -> Non
         statements, body = await _count(customer, "/main-chats", id=chat_ids[0])
         assert len(body["items"]) == n
         counts["second read"].append(statements)
-    assert counts == {"chats": [2, 2], "first read": [4, 4], "second read": [2, 2]}, counts
+    login = 1 if cast.hub.db.is_sqlite else 0
+    expected = {"chats": [1, 1], "first read": [3, 3], "second read": [1, 1]}
+    assert counts == {k: [n + login for n in v] for k, v in expected.items()}, counts
 
 
 async def test_chat_message_rows_keep_the_sender(cast: Cast) -> None:

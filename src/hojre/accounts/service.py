@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import NamedTuple, Protocol
@@ -35,7 +36,7 @@ from hojre.core.security import (
     sha256_hex,
     verify_password,
 )
-from hojre.core.sql import Conn, Query
+from hojre.core.sql import Conn, Prelude, Query
 from hojre.core.text import ascii_digits, normalize_cellphone, parse_int
 from hojre.geo.models import City, Hood, State
 
@@ -121,7 +122,22 @@ async def authenticate(conn: Conn, *, username: str, token: str) -> Caller | Non
     if cellphone is None or not token:
         return None
     row = await conn.one(_LOGIN, token_hash=sha256_hex(token), cellphone=cellphone)
-    return None if row is None else Caller(*row)
+    return None if row is None else Caller._make(row)
+
+
+def login_prelude(
+    *, username: str, token: str, missing: Callable[[], BaseException]
+) -> Prelude | None:
+    """The same check, run by the first statement given it as the caller's id (one round
+    trip for both on PostgreSQL); None when the credentials cannot match anyone."""
+    cellphone = normalize_cellphone(username)
+    if cellphone is None or not token:
+        return None
+    return Prelude(_LOGIN, {"token_hash": sha256_hex(token), "cellphone": cellphone}, missing)
+
+
+def caller_of(prelude: Prelude) -> Caller:
+    return Caller._make(prelude.row)
 
 
 async def _token_owner(session: AsyncSession, *, username: str, token: str) -> User | None:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
-from hojre.core.sql import Conn, Query, RawDb, run_after_commit
+from hojre.core.sql import Conn, Query, RawDb, resolve, run_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +88,15 @@ class SessionConn:
         self.dialect = session.get_bind().dialect
 
     async def all(self, query: Query, **params: Any) -> list[Any]:
+        await resolve(self, params)
         return list((await self.session.execute(query.statement(self.dialect), params)).all())
 
     async def one(self, query: Query, **params: Any) -> Any | None:
+        await resolve(self, params)
         return (await self.session.execute(query.statement(self.dialect), params)).first()
 
     async def run(self, query: Query, **params: Any) -> int:
+        await resolve(self, params)
         result: Any = await self.session.execute(query.statement(self.dialect), params)
         return int(result.rowcount)
 

@@ -36,22 +36,21 @@ def parts_inline(name: str) -> bool:
 
 
 def json_array(name: str, rows: Subquery, order: Sequence[ColumnElement[Any]]) -> Any:
-    """A scalar subquery: the rows of ``rows`` as one JSON array of objects keyed by column
-    name, in ``order`` (columns of ``rows``); ``[]`` when there are none.
+    """A scalar subquery: the rows of ``rows`` as one JSON array of arrays (each row's values
+    in column order; keys would cost both sides more), in ``order`` (columns of ``rows``);
+    ``[]`` when there are none.
 
     A composite reads its parts inside its main statement this way: one round trip instead of
     one per part.
     """
     if name == "postgresql":
-        agg = func.json_agg(aggregate_order_by(literal_column(rows.name), *order))
+        agg = func.json_agg(aggregate_order_by(func.json_build_array(*rows.c), *order))
         empty: Any = literal_column("'[]'::json")
         return select(func.coalesce(agg, empty)).select_from(rows).scalar_subquery()
     if name == "sqlite":
         # SQLite aggregates in the order its subquery yields (3.40 has no ORDER BY inside an
         # aggregate), so the ordered rows are read from a subquery of their own.
         ordered = select(rows).order_by(*order).subquery()
-        # Keys are our own column names: written into the SQL, not bound.
-        pairs = [part for c in ordered.c for part in (literal_column(f"'{c.key}'"), c)]
-        agg = func.json_group_array(func.json_object(*pairs))
+        agg = func.json_group_array(func.json_array(*ordered.c))
         return select(agg).select_from(ordered).scalar_subquery()
     raise RuntimeError(f"unsupported database: {name}")

@@ -30,9 +30,10 @@ from typing import Any, Protocol, cast
 
 import asyncpg
 import orjson
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import BindParameter, ColumnElement, Select, func, literal_column, select
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.sql.visitors import replacement_traverse
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +79,12 @@ class Query:
     (``INSERT … ON CONFLICT`` comes from each dialect's own ``insert``).
     """
 
-    __slots__ = ("_build", "_compiled", "_statements", "writes")
+    __slots__ = ("_after", "_build", "_compiled", "_statements", "writes")
 
     def __init__(self, statement: Executable | Callable[[str], Executable]) -> None:
         self._statements: dict[str, Executable] = {}
         self._compiled: dict[str, Compiled] = {}
+        self._after: dict[tuple[Query, str], Query] = {}
         if callable(statement):
             self._build: Callable[[str], Executable] | None = statement
             probe = statement("postgresql")
@@ -107,6 +109,54 @@ class Query:
         if found is None:
             found = self._compiled[dialect.name] = _compile(self.statement(dialect), dialect)
         return found
+
+    def after(self, first: Query, param: str) -> Query:
+        """This SELECT and ``first`` (one row at most) as one statement: ``first``'s row with
+        this statement's rows as an array of records, ``param`` standing for ``first``'s first
+        column; no row when ``first`` has none. PostgreSQL only (``ARRAY(subquery)``)."""
+        found = self._after.get((first, param))
+        if found is None:
+            found = self._after[first, param] = Query(
+                lambda name: _after(first.statement_for(name), self.statement_for(name), param)
+            )
+        return found
+
+    def statement_for(self, name: str) -> Select[Any]:
+        """The SELECT for a dialect's name (what :meth:`after` combines)."""
+        statement = self._statements.get("") if self._build is None else self._build(name)
+        if not isinstance(statement, Select):
+            raise TypeError("only a SELECT can be combined")
+        return statement
+
+
+def _after(first: Select[Any], then: Select[Any], param: str) -> Select[Any]:
+    head = first.cte("prelude")
+    key = select(next(iter(head.c))).scalar_subquery()
+    replaced = False
+
+    def swap(element: Any, **_: Any) -> Any:
+        nonlocal replaced
+        if isinstance(element, BindParameter) and element.key == param:
+            replaced = True
+            return key
+        return None
+
+    body = cast(Select[Any], replacement_traverse(then, {}, swap))
+    if not replaced:
+        raise ValueError(f"the statement has no parameter {param!r}")
+    shared = _bind_keys(first) & (_bind_keys(then) - {param})
+    if shared:  # one name would be one parameter of the combined statement
+        raise ValueError(f"both statements have parameters named {sorted(shared)}")
+    rows = body.subquery("prelude_rows")
+    # ARRAY(subquery) keeps the subquery's order; its rows come back as asyncpg records.
+    array = func.array(select(literal_column(rows.name)).select_from(rows).scalar_subquery())
+    return select(head, array.label("prelude_rows"))
+
+
+def _bind_keys(statement: Select[Any]) -> set[str]:
+    from sqlalchemy.sql.visitors import iterate
+
+    return {e.key for e in iterate(statement) if isinstance(e, BindParameter)}
 
 
 def _compile(statement: Executable, dialect: Dialect) -> Compiled:
@@ -150,7 +200,7 @@ class Part:
     dearer than a second statement). Both give the same named tuples, datetimes aware UTC.
     :func:`hojre.core.dialect.parts_inline` chooses."""
 
-    __slots__ = ("_dates", "_keys", "_order", "_row", "alone", "rows")
+    __slots__ = ("_dates", "_order", "_row", "alone", "rows")
 
     def __init__(
         self,
@@ -160,11 +210,11 @@ class Part:
     ) -> None:
         self.rows = query.subquery(name)
         self._order = order
-        self._keys = tuple(c.key for c in self.rows.c)
         self._dates = tuple(
             i for i, c in enumerate(self.rows.c) if _python_type(c.type) is datetime
         )
-        self._row: Any = namedtuple("Row", self._keys, rename=True)  # type: ignore[misc]
+        keys = tuple(c.key for c in self.rows.c)
+        self._row: Any = namedtuple("Row", keys, rename=True)  # type: ignore[misc]
         self.alone = Query(select(self.rows).order_by(*order(self.rows.c)))
 
     def column(self, dialect: str) -> Any:
@@ -174,8 +224,7 @@ class Part:
 
     def parse(self, value: str | bytes | None) -> list[Any]:
         out = []
-        for item in orjson.loads(value) if value else ():
-            values = [item[key] for key in self._keys]
+        for values in orjson.loads(value) if value else ():
             for index in self._dates:
                 if values[index] is not None:
                     values[index] = _aware(values[index])
@@ -210,6 +259,60 @@ class Conn(Protocol):
         ...
 
     def on_commit(self, callback: Callable[[], Awaitable[None]]) -> None: ...
+
+
+_PENDING: Any = object()
+
+
+class Prelude:
+    """A one-row statement that other statements depend on, run with the first of them: the
+    request's login, whose first column (the caller's id) is their ``user``.
+
+    Given as a parameter's value, it is checked by the first statement it is given to: on
+    PostgreSQL inside that statement when it is a SELECT (one round trip for both, see
+    :meth:`Query.after`), else just before it. No row: ``missing`` is raised and the statement
+    does not run. Later statements get the first column's value; :attr:`row` is the row.
+    """
+
+    __slots__ = ("missing", "params", "query", "row")
+
+    def __init__(
+        self, query: Query, params: dict[str, Any], missing: Callable[[], BaseException]
+    ) -> None:
+        self.query = query
+        self.params = params
+        self.missing = missing
+        self.row: Any = _PENDING
+
+    @property
+    def ran(self) -> bool:
+        return self.row is not _PENDING
+
+    def found(self, row: Any | None) -> Any:
+        if row is None:
+            raise self.missing()
+        self.row = row
+        return row
+
+
+def _pending(params: dict[str, Any]) -> tuple[str, Prelude] | None:
+    """The prelude among ``params`` still to run; those that have run give their value."""
+    found = None
+    for name, value in params.items():
+        if type(value) is Prelude:
+            if value.row is _PENDING:
+                found = name, value
+            else:
+                params[name] = value.row[0]
+    return found
+
+
+async def resolve(conn: Conn, params: dict[str, Any]) -> None:
+    """Run a prelude among ``params`` on its own, if one is pending, and give its value."""
+    pending = _pending(params)
+    if pending is not None:
+        name, prelude = pending
+        params[name] = prelude.found(await conn.one(prelude.query, **prelude.params))[0]
 
 
 def _notify(text: str) -> None:
@@ -263,15 +366,18 @@ class SqliteConn(_Hooks):
         return c, self.connection.execute(c.text, c.args(params))
 
     async def all(self, query: Query, **params: Any) -> list[Any]:
+        await resolve(self, params)  # a statement less would save little here
         c, cursor = self._execute(query, params)
         return [c.make(row) for row in cursor.fetchall()]
 
     async def one(self, query: Query, **params: Any) -> Any | None:
+        await resolve(self, params)
         c, cursor = self._execute(query, params)
         row = cursor.fetchone()
         return None if row is None else c.make(row)
 
     async def run(self, query: Query, **params: Any) -> int:
+        await resolve(self, params)
         return self._execute(query, params)[1].rowcount
 
     async def end(self, *, commit: bool) -> None:
@@ -309,15 +415,38 @@ class PgConn(_Hooks):
         return c, c.args(params)
 
     async def all(self, query: Query, **params: Any) -> list[Any]:
+        pending = _pending(params)
+        if pending is not None:
+            if not query.writes:
+                return await self._after(query, params, *pending)
+            await resolve(self, params)
         c, args = await self._prepare(query, params)
         return [c.make(row) for row in await self.connection.fetch(c.text, *args)]
 
     async def one(self, query: Query, **params: Any) -> Any | None:
+        pending = _pending(params)
+        if pending is not None:
+            if not query.writes:
+                rows = await self._after(query, params, *pending)
+                return rows[0] if rows else None
+            await resolve(self, params)
         c, args = await self._prepare(query, params)
         row = await self.connection.fetchrow(c.text, *args)
         return None if row is None else c.make(row)
 
+    async def _after(
+        self, query: Query, params: dict[str, Any], name: str, prelude: Prelude
+    ) -> list[Any]:
+        """``query`` and the pending ``prelude`` in one round trip."""
+        del params[name]
+        c, args = await self._prepare(query.after(prelude.query, name), prelude.params | params)
+        row = await self.connection.fetchrow(c.text, *args)
+        prelude.found(None if row is None else prelude.query.compiled(self.dialect).make(row[:-1]))
+        inner = query.compiled(self.dialect)
+        return [inner.make(record) for record in row[-1]]
+
     async def run(self, query: Query, **params: Any) -> int:
+        await resolve(self, params)
         c, args = await self._prepare(query, params)
         status = await self.connection.execute(c.text, *args)
         match = _ROWCOUNT.search(status)
@@ -449,7 +578,10 @@ class RawDb:
             # Our statements are prepared once per connection and look rows up by key: plan
             # them once. By default PostgreSQL re-plans every execution whose generic plan it
             # estimates dearer, which for the chat lists cost more than running them.
-            server_settings={"plan_cache_mode": "force_generic_plan"},
+            # random_page_cost: the usual value for SSDs and cached data (PostgreSQL's default
+            # of 4 assumes spinning disks); with 4 a store's 20 latest comments were joined to
+            # their authors by reading the whole users table of the small benchmark dataset.
+            server_settings={"plan_cache_mode": "force_generic_plan", "random_page_cost": "1.1"},
         )
 
     @asynccontextmanager

@@ -39,7 +39,7 @@ from hojre.core.clock import utcnow
 from hojre.core.errors import ValidationFailed
 from hojre.core.events import EventBus, to_role, to_user
 from hojre.core.pagination import Page, PagedQuery, PageRequest
-from hojre.core.sql import Conn, Query
+from hojre.core.sql import Conn, Prelude, Query
 from hojre.interactions.models import Comment, Mark, View
 from hojre.interactions.registry import InteractionKind, TargetKind
 from hojre.interactions.service import plain_text
@@ -125,6 +125,17 @@ def chat_visible_to(
     return Chat.id.in_(mine)
 
 
+def takes_part(user_id: int | BindParameter[int]) -> ColumnElement[bool]:
+    """The same for a chat already pinned by its id: on one row an ``OR`` costs nothing, and
+    the store's staff are only looked up for a chat the user is not the customer or seller
+    of. One statement serves every role (the caller's role need not be known first)."""
+    return or_(
+        Chat.customer_id == user_id,
+        Chat.seller_id == user_id,
+        Chat.store_id.in_(staff_store_ids(user_id)),
+    )
+
+
 _USER = bindparam("user", type_=Integer)
 _CHAT = bindparam("chat", type_=Integer)
 _STORE = bindparam("store", type_=Integer)
@@ -200,7 +211,7 @@ _CHATS = {staff: _chats(staff) for staff in (False, True)}
 
 
 async def list_chats(
-    conn: Conn, *, user_id: int, page: PageRequest, staff: bool = True
+    conn: Conn, *, user_id: int | Prelude, page: PageRequest, staff: bool = True
 ) -> Page[ChatItem]:
     """The caller's chats, newest first, with the seller, the store and an unread count.
 
@@ -221,23 +232,23 @@ class ChatRow(NamedTuple):
                 "user": self.customer_id, "seller": self.seller_id}  # fmt: skip
 
 
-def _chat_of_user(staff: bool, lock: bool) -> Query:
+def _chat_of_user(lock: bool) -> Query:
     query = select(Chat.id, Chat.customer_id, Chat.store_id, Chat.seller_id, Chat.status).where(
-        Chat.id == _CHAT, chat_visible_to(_USER, staff=staff)
+        Chat.id == _CHAT, takes_part(_USER)
     )
     # Writers lock the row until commit on PostgreSQL, so a message and a finish racing on
     # one chat are ordered (SQLite's write lock already orders them).
     return Query(query.with_for_update(of=Chat) if lock else query)
 
 
-_CHAT_OF_USER = {(s, lock): _chat_of_user(s, lock) for s in (False, True) for lock in (False, True)}
+_CHAT_OF_USER = {lock: _chat_of_user(lock) for lock in (False, True)}
 
 
 async def access_chat(
-    conn: Conn, *, user_id: int, chat_id: int, lock: bool = False, staff: bool = True
+    conn: Conn, *, user_id: int | Prelude, chat_id: int, lock: bool = False
 ) -> ChatRow:
     """The chat if the user takes part in it."""
-    row = await conn.one(_CHAT_OF_USER[staff, lock], user=user_id, chat=chat_id)
+    row = await conn.one(_CHAT_OF_USER[lock], user=user_id, chat=chat_id)
     if row is None:
         raise errors.NoChatForYou
     return ChatRow(*row)
@@ -262,7 +273,7 @@ _MARK_SEEN = Query(
 )
 
 
-def _messages(staff: bool) -> PagedQuery:
+def _messages() -> PagedQuery:
     """A page of the chat's messages if the user may read it, each row with the chat (who
     hears that messages were seen) and "anything unseen?"."""
     return PagedQuery(
@@ -274,13 +285,13 @@ def _messages(staff: bool) -> PagedQuery:
                _UNSEEN.label("unseen"))
         .join(_SENDER, _SENDER.id == ChatMessage.sender_id)
         .join(Chat, Chat.id == ChatMessage.chat_id)
-        .where(ChatMessage.chat_id == _CHAT, chat_visible_to(_USER, staff=staff))
+        .where(ChatMessage.chat_id == _CHAT, takes_part(_USER))
         .order_by(ChatMessage.id.desc()),
         select(func.count()).select_from(ChatMessage).where(ChatMessage.chat_id == _CHAT),
     )  # fmt: skip
 
 
-_MESSAGES = {staff: _messages(staff) for staff in (False, True)}
+_MESSAGES = _messages()
 _MESSAGE_COLUMNS = len(MessageItem._fields)
 
 
@@ -288,10 +299,9 @@ async def list_messages(
     conn: Conn,
     events: EventBus,
     *,
-    user_id: int,
+    user_id: int | Prelude,
     chat_id: int,
     page: PageRequest,
-    staff: bool = True,
 ) -> Page[MessageItem]:
     """A chat's messages, newest first; reading marks the other side's messages seen.
 
@@ -299,7 +309,7 @@ async def list_messages(
     write (and, on SQLite, the write lock) happens only when something is. An empty page (no
     access, an empty chat, past the end) takes the long way.
     """
-    query = _MESSAGES[staff]
+    query = _MESSAGES
     rows = await conn.all(query.page, user=user_id, chat=chat_id, offset=page.offset,
                           limit=page.limit)  # fmt: skip
     if rows:
@@ -308,7 +318,7 @@ async def list_messages(
         chat = ChatRow(chat_id, first.chat_customer, first.chat_store, first.chat_seller,
                        first.chat_status)  # fmt: skip
     else:
-        chat = await access_chat(conn, user_id=user_id, chat_id=chat_id, staff=staff)
+        chat = await access_chat(conn, user_id=user_id, chat_id=chat_id)
         counted = await conn.one(query.count, chat=chat_id)
         total = int(counted[0]) if counted is not None else 0
         found = await conn.one(_HAS_UNSEEN, user=user_id, chat=chat_id)
@@ -412,7 +422,6 @@ async def send_chat_message(
     user_id: int,
     chat_id: int,
     text: str | None,
-    staff: bool = True,
     names: tuple[str | None, str | None] | None = None,
 ) -> SentMessage:
     """``names``: the sender's name and family when the caller has them (the request's login
@@ -420,7 +429,7 @@ async def send_chat_message(
     clean, problems = check_text(text, "Text")
     if problems:
         raise ValidationFailed(problems)
-    chat = await access_chat(conn, user_id=user_id, chat_id=chat_id, lock=True, staff=staff)
+    chat = await access_chat(conn, user_id=user_id, chat_id=chat_id, lock=True)
     if chat.status == ChatStatus.finished:
         raise errors.ChatFinished
     now = utcnow()
@@ -455,10 +464,8 @@ _FINISH = Query(
 )
 
 
-async def finish_chat(
-    conn: Conn, events: EventBus, *, user_id: int, chat_id: int, staff: bool = True
-) -> ChatRow:
-    chat = await access_chat(conn, user_id=user_id, chat_id=chat_id, lock=True, staff=staff)
+async def finish_chat(conn: Conn, events: EventBus, *, user_id: int, chat_id: int) -> ChatRow:
+    chat = await access_chat(conn, user_id=user_id, chat_id=chat_id, lock=True)
     finished = ChatRow(chat.id, chat.customer_id, chat.store_id, chat.seller_id,
                        ChatStatus.finished)  # fmt: skip
     if await conn.one(_FINISH, chat=chat.id, now=utcnow()) is not None:

@@ -26,7 +26,7 @@ from hojre.accounts.schemas import Location
 from hojre.accounts.service import Caller
 from hojre.core.errors import HojreError, NotLoggedIn
 from hojre.core.hub import Hub
-from hojre.core.sql import Conn
+from hojre.core.sql import Conn, Prelude, resolve
 from hojre.core.text import ascii_digits
 from hojre.web_v1.envelopes import error
 from hojre.web_v1.openapi import Reply
@@ -66,6 +66,9 @@ class Call(Generic[P]):
     token: str
     orm: AsyncSession | None = None
     user: Caller | None = None
+    # The login still to check, by the first statement given it (endpoints with fold_login).
+    prelude: Prelude | None = None
+    located: bool = False
     headers: dict[str, str] = field(default_factory=dict)
 
     not_logged_in: type[HojreError] = NotLoggedIn
@@ -79,21 +82,40 @@ class Call(Generic[P]):
 
     @property
     def me(self) -> Caller:
-        if self.user is None:  # only reachable in an endpoint declared without auth
-            raise self.not_logged_in
+        if self.user is None:
+            if self.prelude is None:  # only reachable in an endpoint declared without auth
+                raise self.not_logged_in
+            if not self.prelude.ran:
+                raise RuntimeError("the login has not run: give call.caller_id to a statement")
+            self.user = accounts.caller_of(self.prelude)
         return self.user
 
+    @property
+    def caller_id(self) -> int | Prelude:
+        """The caller's id for a statement's parameter: with fold_login, until a statement has
+        checked the login, the login itself (see hojre.core.sql.Prelude)."""
+        if self.user is None and self.prelude is not None:
+            return self.prelude.row[0] if self.prelude.ran else self.prelude
+        return self.me.id
+
     async def login(self) -> Caller:
-        """Authenticate the caller (once); endpoints with ``auth=True`` have done it already.
+        """Authenticate the caller (once); endpoints with ``auth=True`` have done it already,
+        or, with ``fold_login``, do it with their first statement.
 
         Also remembers the caller's location from ``x``/``y``.
         """
         if self.user is None:
-            self.user = await accounts.authenticate(
-                self.conn, username=self.username, token=self.token
-            )
+            if self.prelude is not None:
+                await resolve(self.conn, {"user": self.prelude})  # if no statement has yet
+                self.user = accounts.caller_of(self.prelude)
+            else:
+                self.user = await accounts.authenticate(
+                    self.conn, username=self.username, token=self.token
+                )
             if self.user is None:
                 raise self.not_logged_in
+        if not self.located:  # once, wherever the login ran
+            self.located = True
             where = parse_location(self.raw)
             if where is not None:
                 accounts.record_location(self.conn, self.hub, user=self.user, where=where)
@@ -156,6 +178,9 @@ class Endpoint:
     response: Reply | None = None
     # The handler runs on ``call.conn`` alone (hojre.core.sql), without an ORM session.
     sql: bool = False
+    # With ``auth``: the login is checked by the handler's first statement given
+    # ``call.caller_id`` (one round trip for both on PostgreSQL), not before the handler.
+    fold_login: bool = False
 
     @property
     def writes(self) -> bool:
@@ -185,7 +210,7 @@ class V1Router:
         self, path: str, params: type[V1Params] = NoParams, **options: Any
     ) -> Callable[[Handler], Handler]:
         """Options: ``auth``, ``summary``, ``cacheable``, ``not_logged_in``, ``write``,
-        ``response``, ``sql`` (see Endpoint)."""
+        ``response``, ``sql``, ``fold_login`` (see Endpoint)."""
         return self._register("GET", path, params, **options)
 
     def post(
@@ -298,9 +323,24 @@ async def _run(endpoint: Endpoint, request: Request, hub: Hub) -> Response:
 
 
 async def _handle(endpoint: Endpoint, call: Call[Any]) -> Mapping[str, Any]:
-    if endpoint.auth:
+    if not endpoint.auth:
+        return await endpoint.handler(call)
+    if not endpoint.fold_login:
         await call.login()
-    return await endpoint.handler(call)
+        return await endpoint.handler(call)
+    call.prelude = accounts.login_prelude(
+        username=call.username, token=call.token, missing=call.not_logged_in
+    )
+    if call.prelude is None:
+        raise call.not_logged_in
+    try:
+        body = await endpoint.handler(call)
+    except HojreError as exc:
+        if not call.prelude.ran and not isinstance(exc, call.not_logged_in):
+            await call.login()  # "not login" comes first, as when the login runs first
+        raise
+    await call.login()  # checked already by the handler's first statement; the location
+    return body
 
 
 def param(
