@@ -5,8 +5,9 @@
 
 local data_dir = os.getenv("BENCH_DATA") or "."
 
--- Lines of a data file, each split into its whitespace-separated fields.
-function read_rows(name)
+-- Lines of a data file, each split into its whitespace-separated fields (the first `limit`
+-- lines only, when given).
+function read_rows(name, limit)
   local path = data_dir .. "/" .. name
   local f = assert(io.open(path, "r"), "cannot open " .. path)
   local rows = {}
@@ -14,6 +15,7 @@ function read_rows(name)
     local fields = {}
     for field in line:gmatch("%S+") do fields[#fields + 1] = field end
     if #fields > 0 then rows[#rows + 1] = fields end
+    if limit and #rows >= limit then break end
   end
   f:close()
   assert(#rows > 0, path .. " is empty")
