@@ -8,9 +8,9 @@ result conversions — and drops the rest. Rows come back as named tuples.
 
 SQLite is called on the event loop: its calls take microseconds, and a write transaction that
 never awaits anything else holds the write lock only that long. One asyncio lock per process
-keeps write transactions from interleaving on the loop. PostgreSQL connections come from an
-asyncpg pool that does not reset connections on release (a transaction never outlives
-:meth:`RawDb.connect`, so there is nothing to reset).
+keeps write transactions from interleaving on the loop. PostgreSQL connections come from a
+small pool of our own (:class:`Pool`): a transaction never outlives :meth:`RawDb.connect`, so
+there is nothing to reset between requests.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import logging
 import os
 import re
 import sqlite3
-from collections import namedtuple
+from collections import deque, namedtuple
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -458,8 +458,94 @@ class PgConn(_Hooks):
             await (transaction.commit() if commit else transaction.rollback())
 
 
-async def _keep(_connection: asyncpg.Connection) -> None:
-    """Release without asyncpg's reset round trip (see the module's docstring)."""
+class Pool:
+    """The asyncpg connections of one event loop: idle ones on a stack (the warmest first),
+    more opened on demand up to ``size``, callers waiting in turn beyond it.
+
+    asyncpg's own pool wraps each connection in a holder and a proxy, queues it and resets it
+    on release: a fifth of a short request's Python time in the benchmark's profile. Here a
+    transaction never outlives :meth:`RawDb.connect`, so a connection goes back as it is; one
+    that failed in a way that may have left it mid-operation is closed instead (see
+    :meth:`RawDb.connect`), and a closed one (the server restarted) is dropped and replaced.
+    """
+
+    def __init__(self, connect: Callable[[], Awaitable[asyncpg.Connection]], size: int) -> None:
+        self._connect = connect
+        self.size = size
+        self._idle: list[asyncpg.Connection] = []
+        self.opened = 0  # idle, in use and being opened
+        self._waiters: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
+        self._closed = False
+        self._loop = asyncio.get_running_loop()
+
+    async def acquire(self) -> asyncpg.Connection:
+        while True:
+            if self._closed:
+                raise RuntimeError("the pool is closed")
+            while self._idle:
+                connection = self._idle.pop()
+                if not connection.is_closed():
+                    return connection
+                self.opened -= 1
+            if self.opened < self.size:
+                self.opened += 1
+                try:
+                    return await self._connect()
+                except BaseException:
+                    self.opened -= 1
+                    self._pass_turn()
+                    raise
+            waiter: asyncio.Future[asyncpg.Connection | None]
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                given = await waiter
+            except BaseException:  # cancelled: what it was given goes to the next in line
+                if waiter.done() and not waiter.cancelled():
+                    found = waiter.result()
+                    if found is not None:
+                        self.release(found)
+                    else:
+                        self._pass_turn()
+                raise
+            if given is not None:
+                return given
+            # None: a connection was dropped, so there is room to open one
+
+    def release(self, connection: asyncpg.Connection, *, reusable: bool = True) -> None:
+        if not reusable or self._closed or connection.is_closed():
+            connection.terminate()
+            self.opened -= 1
+            self._pass_turn()
+            return
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return
+        self._idle.append(connection)
+
+    def _pass_turn(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    async def close(self) -> None:
+        """Close the idle connections; those in use close when released."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        self.opened -= len(idle)
+        for connection in idle:
+            if self._loop is asyncio.get_running_loop():
+                await connection.close()
+            else:  # its loop is gone (tests): just drop the socket
+                connection.terminate()
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_exception(RuntimeError("the pool is closed"))
+        self._waiters.clear()
 
 
 class _FileLock:
@@ -504,7 +590,7 @@ class RawDb:
         self.dialect = dialect
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self._pool_size = pool_size
-        self._pools: dict[asyncio.AbstractEventLoop, asyncio.Task[asyncpg.Pool]] = {}
+        self._pools: dict[asyncio.AbstractEventLoop, Pool] = {}
         self._sqlite: tuple[sqlite3.Connection, sqlite3.Connection, _FileLock] | None = None
         self._write_lock: asyncio.Lock | None = None
         if self.is_sqlite:
@@ -560,21 +646,16 @@ class RawDb:
 
     # -- PostgreSQL -----------------------------------------------------------------------------
 
-    async def _pool(self) -> asyncpg.Pool:
-        # One pool per loop, created once even when the first requests arrive together (each
-        # would otherwise open a pool of its own); a failed creation is retried by the next.
+    def _pool(self) -> Pool:
         loop = asyncio.get_running_loop()
-        task = self._pools.get(loop)
-        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
-            task = self._pools[loop] = loop.create_task(self._new_pool())
-        return await asyncio.shield(task)
+        pool = self._pools.get(loop)
+        if pool is None:
+            pool = self._pools[loop] = Pool(self._open, self._pool_size)
+        return pool
 
-    async def _new_pool(self) -> asyncpg.Pool:
-        return await asyncpg.create_pool(
+    async def _open(self) -> asyncpg.Connection:
+        connection: asyncpg.Connection = await asyncpg.connect(
             self._dsn,
-            min_size=1,
-            max_size=self._pool_size,
-            reset=_keep,
             # Our statements are prepared once per connection and look rows up by key: plan
             # them once. By default PostgreSQL re-plans every execution whose generic plan it
             # estimates dearer, which for the chat lists cost more than running them.
@@ -583,19 +664,27 @@ class RawDb:
             # their authors by reading the whole users table of the small benchmark dataset.
             server_settings={"plan_cache_mode": "force_generic_plan", "random_page_cost": "1.1"},
         )
+        return connection
 
     @asynccontextmanager
     async def _pg_connect(self, write: bool) -> AsyncIterator[SqliteConn | PgConn]:
-        pool = await self._pool()
-        kept: BaseException | None = None
-        async with pool.acquire() as connection:
-            conn = PgConn(connection, self.dialect, write=write)
-            try:
-                yield conn
-            except BaseException as exc:
-                kept = await _end(conn, exc)
-            else:
-                await _end(conn, None)
+        pool = self._pool()
+        connection = await pool.acquire()
+        conn = PgConn(connection, self.dialect, write=write)
+        failure: BaseException | None = None
+        try:
+            yield conn
+        except BaseException as exc:
+            failure = exc
+        try:
+            kept = await _end(conn, failure)
+        except BaseException as raised:
+            # Reusable when the rollback went through and the error was the request's own;
+            # a cancelled or failed statement may have left the connection mid-operation.
+            reusable = raised is failure and not isinstance(raised, asyncio.CancelledError)
+            pool.release(connection, reusable=reusable and not connection.is_in_transaction())
+            raise
+        pool.release(connection)
         await run_after_commit(conn.after_commit)  # the connection back first: a hook may write
         if kept is not None:
             raise kept
@@ -610,11 +699,8 @@ class RawDb:
 
     async def close(self) -> None:
         pools, self._pools = self._pools, {}
-        for task in pools.values():
-            if not task.done():
-                task.cancel()
-            elif not task.cancelled() and task.exception() is None:
-                await task.result().close()
+        for pool in pools.values():
+            await pool.close()
         if self._sqlite is not None:
             reader, writer, lock = self._sqlite
             reader.close()
