@@ -349,7 +349,7 @@ _PRODUCT = _composite(Product, TargetKind.product)
 
 
 def _comment_items(rows: list[Row]) -> list[CommentItem]:
-    return [CommentItem(*row) for row in rows]
+    return [CommentItem._make(row) for row in rows]
 
 
 async def get_bazaar_detail(conn: Conn, bazaar_id: int) -> BazaarDetail:
@@ -382,7 +382,7 @@ async def get_store_detail(conn: Conn, store_id: int) -> StoreDetail:
         store=store,
         media=parts["media"],
         comments=_comment_items(parts["comments"]),
-        sellers=[SellerItem(*row) for row in parts["sellers"]],
+        sellers=[SellerItem._make(row) for row in parts["sellers"]],
         branches=parts["branches"],
     )
 

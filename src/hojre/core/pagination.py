@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -77,12 +77,13 @@ class PagedQuery:
         )
 
     async def fetch(
-        self, conn: Conn, page: PageRequest, make: Callable[..., T], **params: Any
+        self, conn: Conn, page: PageRequest, make: Callable[[Iterable[Any]], T], **params: Any
     ) -> Page[T]:
+        """``make``: an item from a row's values (a NamedTuple's ``_make``)."""
         rows = await conn.all(self.page, offset=page.offset, limit=page.limit, **params)
         if rows:
             total = int(rows[0][-1])
         else:
             found = await conn.one(self.count, **params)
             total = int(found[0]) if found is not None else 0
-        return Page(items=[make(*row[:-1]) for row in rows], total=total, request=page)
+        return Page(items=[make(row[:-1]) for row in rows], total=total, request=page)

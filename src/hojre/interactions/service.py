@@ -476,7 +476,7 @@ async def list_activity(
     page: PageRequest,
 ) -> Page[ActivityItem]:
     """The caller's marks or views of one target kind, newest first: one statement."""
-    return await _activity(target, kind).fetch(conn, page, ActivityItem, user=user_id)
+    return await _activity(target, kind).fetch(conn, page, ActivityItem._make, user=user_id)
 
 
 def comment_rows(target: TargetKind, condition: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
@@ -523,7 +523,7 @@ async def list_comments(
     """Visible comments on one target, or by one user on a target kind: one statement (two
     for an empty page)."""
     if target_id is not None:
-        return await _comments(target, "target").fetch(conn, page, CommentItem,
+        return await _comments(target, "target").fetch(conn, page, CommentItem._make,
                                                        target_id_=target_id)  # fmt: skip
     assert user_id is not None, "a target or a user"
-    return await _comments(target, "user").fetch(conn, page, CommentItem, user=user_id)
+    return await _comments(target, "user").fetch(conn, page, CommentItem._make, user=user_id)

@@ -217,7 +217,7 @@ async def list_chats(
 
     ``staff``: whether the user may be a seller or a manager (see :func:`chat_visible_to`).
     """
-    return await _CHATS[staff].fetch(conn, page, ChatItem, user=user_id)
+    return await _CHATS[staff].fetch(conn, page, ChatItem._make, user=user_id)
 
 
 class ChatRow(NamedTuple):
@@ -323,7 +323,7 @@ async def list_messages(
         total = int(counted[0]) if counted is not None else 0
         found = await conn.one(_HAS_UNSEEN, user=user_id, chat=chat_id)
         unseen = bool(found is not None and found[0])
-    items = [MessageItem(*row[:_MESSAGE_COLUMNS]) for row in rows]
+    items = [MessageItem._make(row[:_MESSAGE_COLUMNS]) for row in rows]
     if unseen:
         seen_ids = {int(r[0]) for r in await conn.all(_MARK_SEEN, user=user_id, chat=chat_id)}
         if seen_ids:

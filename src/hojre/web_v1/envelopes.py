@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlunsplit
@@ -32,6 +33,9 @@ def page_request(params: Mapping[str, str]) -> PageRequest:
 
 
 _PAGING_KEYS = frozenset({"page", "per-page", "perPage"})
+# key=value pairs of characters urlencode leaves alone (the usual query: usernames, tokens, ids)
+_UNRESERVED = "[A-Za-z0-9._~-]"
+_PLAIN_QUERY = re.compile(f"{_UNRESERVED}+={_UNRESERVED}*(?:&{_UNRESERVED}+={_UNRESERVED}*)*")
 
 
 class _Href:
@@ -44,13 +48,20 @@ class _Href:
 
     def __init__(self, url: URL) -> None:
         parts = url.components
-        kept = urlencode(
-            [
-                (key, value)
-                for key, value in parse_qsl(parts.query, keep_blank_values=True)
-                if key not in _PAGING_KEYS
-            ]
-        )
+        if _PLAIN_QUERY.fullmatch(parts.query):  # what urlencode would write back unchanged
+            kept = "&".join(
+                pair
+                for pair in parts.query.split("&")
+                if pair.partition("=")[0] not in _PAGING_KEYS
+            )
+        else:
+            kept = urlencode(
+                [
+                    (key, value)
+                    for key, value in parse_qsl(parts.query, keep_blank_values=True)
+                    if key not in _PAGING_KEYS
+                ]
+            )
         base = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
         self.prefix = f"{base}?{kept}&" if kept else f"{base}?"
         # Only a raw "#" in a query string makes one; kept as urlunsplit would keep it.

@@ -23,7 +23,10 @@ DEFAULT_AVATAR = "img/defaults/avatars/51.png"
 
 
 def full_name(name: str | None, family: str | None) -> str:
-    return " ".join(p for p in (name, family) if p)
+    """The parts that are there, space-separated."""
+    if name and family:
+        return f"{name} {family}"
+    return name or family or ""
 
 
 id_param = wire_id
