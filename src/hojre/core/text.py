@@ -1,4 +1,4 @@
-"""Normalising what people type: Persian/Arabic digits, cellphone numbers."""
+"""Normalising what people type: Persian/Arabic digits, cellphone numbers; names."""
 
 from __future__ import annotations
 
@@ -35,3 +35,10 @@ def parse_int(raw: str | int | None) -> int | None:
     if re.fullmatch(r"[+-]?[0-9]{1,18}", value) is None:
         return None
     return int(value)
+
+
+def full_name(name: str | None, family: str | None) -> str:
+    """A person's name and family name, whichever they have, space-separated."""
+    if name and family:
+        return f"{name} {family}"
+    return name or family or ""

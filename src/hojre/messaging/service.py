@@ -40,6 +40,7 @@ from hojre.core.errors import ValidationFailed
 from hojre.core.events import EventBus, to_role, to_user
 from hojre.core.pagination import Page, PagedQuery, PageRequest
 from hojre.core.sql import Conn, Prelude, Query
+from hojre.core.text import full_name
 from hojre.interactions.models import Comment, Mark, View
 from hojre.interactions.registry import InteractionKind, TargetKind
 from hojre.interactions.service import plain_text
@@ -450,7 +451,7 @@ async def send_chat_message(
         names = (sender.name, sender.family) if sender is not None else (None, None)
     events.publish_on_commit(conn, audience, "chat.message", {
         "id": message.id, "chat": chat.id, "senderId": user_id, "text": clean,
-        "sender": " ".join(p for p in names if p),
+        "sender": full_name(*names),
         "sentDate": int(now.timestamp()), "status": MessageStatus.sent,
     })  # fmt: skip
     return message

@@ -11,6 +11,7 @@ from typing import Any
 
 from hojre.core.clock import to_unix
 from hojre.core.errors import HojreError
+from hojre.core.text import full_name
 from hojre.interactions import service
 from hojre.interactions.errors import InvalidKind, InvalidTarget, TargetNotFound
 from hojre.interactions.registry import (
@@ -136,7 +137,7 @@ def render_comment(target: TargetKind) -> Callable[[CommentItem], dict[str, Any]
             "text": item.text,
             "pros": item.pros,
             "cons": item.cons,
-            "userTitle": " ".join(p for p in (item.author_name, item.author_family) if p),
+            "userTitle": full_name(item.author_name, item.author_family),
             "avatar": item.author_avatar or DEFAULT_AVATAR,
             "score": item.score,
         }

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, TypeVar
 from hojre.accounts.models import Role
 from hojre.core.clock import to_unix
 from hojre.core.pagination import MAX_PER_PAGE, Page, PageRequest
-from hojre.core.text import parse_int
+from hojre.core.text import full_name, parse_int
 from hojre.messaging import service
 from hojre.messaging.models import Broadcast, Offer
 from hojre.messaging.service import ChatItem, MessageItem, OfferItem, StoreMessageItem
@@ -20,13 +20,6 @@ from hojre.web_v1.params import wire_id
 router = V1Router("messaging")
 T = TypeVar("T")
 DEFAULT_AVATAR = "img/defaults/avatars/51.png"
-
-
-def full_name(name: str | None, family: str | None) -> str:
-    """The parts that are there, space-separated."""
-    if name and family:
-        return f"{name} {family}"
-    return name or family or ""
 
 
 id_param = wire_id
