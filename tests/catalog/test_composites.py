@@ -294,10 +294,8 @@ async def test_a_path_past_the_id_is_the_404_page(client: httpx.AsyncClient) -> 
 
 # -- statements ----------------------------------------------------------------------------------
 
-# PostgreSQL: the target with each of its parts as a JSON array, in one statement. SQLite
-# (no round trips to save): the target, then one statement per part.
+# The target with each of its parts as a JSON array, in one statement.
 STATEMENTS = {"bazaar": 1, "mall": 1, "store": 1, "product": 1}
-SQLITE_STATEMENTS = {"bazaar": 5, "mall": 4, "store": 5, "product": 3}
 
 
 PARTS = {
@@ -342,8 +340,7 @@ async def test_a_composite_is_a_fixed_number_of_statements(api: Api, kind: str) 
         await grow(api.hub, target, row, added)
         with count_statements(api.hub) as sql:
             body, _ = await get(api.client, path)
-        expected = SQLITE_STATEMENTS if api.hub.db.is_sqlite else STATEMENTS
-        assert len(sql) == expected[kind], sql
+        assert len(sql) == STATEMENTS[kind], sql
         sizes = {key: len(value) for key, value in body.items() if isinstance(value, list)}
         assert sizes == {key: total if key in PARTS[kind] else 0 for key in sizes}, sizes
         for key in PARTS[kind]:  # each part in its order, whatever order JSON was built in

@@ -29,7 +29,6 @@ from hojre.catalog.models import (
     StoreSeller,
     visible,
 )
-from hojre.core.dialect import parts_inline
 from hojre.core.errors import NotFound
 from hojre.core.pagination import MAX_PER_PAGE, Page, PageRequest, fetch_page
 from hojre.core.sql import Conn, Part, Query
@@ -298,8 +297,8 @@ _SELLERS = Part(
 
 @dataclass(frozen=True)
 class _Composite:
-    """One target with its parts: one statement where round trips cost (each part a JSON
-    array inside the target's row), else the target's row and a statement per part."""
+    """One target with its parts, in one statement: each part a JSON array in the target's
+    row."""
 
     model: type[Any]
     parts: dict[str, Part]
@@ -307,8 +306,7 @@ class _Composite:
     @cached_property
     def query(self) -> Query:
         def build(dialect: str) -> Any:
-            inline = parts_inline(dialect)
-            columns = [p.column(dialect).label(n) for n, p in self.parts.items() if inline]
+            columns = [p.column(dialect).label(n) for n, p in self.parts.items()]
             return select(self.model.__table__, *columns).where(
                 self.model.id == _ID, visible(self.model)
             )
@@ -319,11 +317,7 @@ class _Composite:
         row = await conn.one(self.query, id_=target_id)
         if row is None:
             raise NotFound
-        if parts_inline(conn.dialect.name):
-            return row, {name: part.parse(getattr(row, name)) for name, part in self.parts.items()}
-        return row, {
-            name: await conn.all(part.alone, id_=target_id) for name, part in self.parts.items()
-        }
+        return row, {name: part.parse(getattr(row, name)) for name, part in self.parts.items()}
 
 
 def _composite(model: type[Any], target: TargetKind, **children: Part) -> _Composite:

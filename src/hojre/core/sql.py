@@ -193,14 +193,12 @@ def _result_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | No
 
 
 class Part:
-    """Rows that belong to another row (a composite's media, comments, children), read one of
-    two ways: inside the owner's statement as one JSON array (:meth:`column`, then
-    :meth:`parse`: one round trip for the whole composite), or as a statement of their own
-    (:attr:`alone`), which costs less where round trips are free (SQLite: building JSON is
-    dearer than a second statement). Both give the same named tuples, datetimes aware UTC.
-    :func:`hojre.core.dialect.parts_inline` chooses."""
+    """Rows that belong to another row (a composite's media, comments, children), read inside
+    the owner's statement as one JSON array of arrays (:meth:`column`, then :meth:`parse`):
+    one statement for the whole composite. :meth:`parse` gives named tuples of the JSON values,
+    datetimes aware UTC (parts hold no other type that JSON would change)."""
 
-    __slots__ = ("_dates", "_order", "_row", "alone", "rows")
+    __slots__ = ("_dates", "_order", "_row", "rows")
 
     def __init__(
         self,
@@ -215,7 +213,6 @@ class Part:
         )
         keys = tuple(c.key for c in self.rows.c)
         self._row: Any = namedtuple("Row", keys, rename=True)  # type: ignore[misc]
-        self.alone = Query(select(self.rows).order_by(*order(self.rows.c)))
 
     def column(self, dialect: str) -> Any:
         from hojre.core.dialect import json_array
