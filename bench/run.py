@@ -864,10 +864,11 @@ def report(state: dict[str, Any]) -> str:
     )
     w(
         f"- Server: `hojre serve --workers 2` (uvicorn, httptools, uvloop), access log on as "
-        f"shipped (HOJRE_LOG_LEVEL=warning does not silence it; see below), HOJRE_REDIS_URL "
-        f"unset. Client: `wrk -t{state['args']['threads']} -c{state['args']['connections']} "
-        f"-d{state['args']['duration']}s --latency` after a {state['args']['warmup']} s warm-up, "
-        "on the same machine; Lua scripts in bench/lua rotate real tokens, chats and store ids."
+        f"shipped (`--no-access-log` turns it off, HOJRE_LOG_LEVEL does not; see below), "
+        f"HOJRE_REDIS_URL unset. Client: `wrk -t{state['args']['threads']} "
+        f"-c{state['args']['connections']} -d{state['args']['duration']}s --latency` after "
+        f"a {state['args']['warmup']} s warm-up, on the same machine; Lua scripts in "
+        "bench/lua rotate real tokens, chats and store ids."
     )
     w(
         "- ×ping: req/s divided by the mean of the two `/web/ping` runs (first and last) of the "
@@ -1059,9 +1060,10 @@ def report(state: dict[str, Any]) -> str:
         w("## The access log's cost")
         w("")
         w(
-            "`hojre serve` cannot switch uvicorn's access log off (HOJRE_LOG_LEVEL only sets the "
-            "`hojre` logger; every request is logged through the redaction filter). The same app "
-            "under `python -m uvicorn hojre.web_v1.asgi:app --workers 2 --no-access-log`, same "
+            "The bench runs `hojre serve` as shipped: uvicorn's access log on, every request "
+            "logged through the token-redaction filter (`hojre serve --no-access-log` or "
+            "HOJRE_ACCESS_LOG=false turn it off; HOJRE_LOG_LEVEL does not). The same app under "
+            "`python -m uvicorn hojre.web_v1.asgi:app --workers 2 --no-access-log`, same "
             "database, same wrk settings:"
         )
         w("")
