@@ -33,7 +33,7 @@ import orjson
 from sqlalchemy import BindParameter, ColumnElement, Select, func, literal_column, select
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.sql import ClauseElement, Executable
-from sqlalchemy.sql.visitors import replacement_traverse
+from sqlalchemy.sql.visitors import iterate, replacement_traverse
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +154,6 @@ def _after(first: Select[Any], then: Select[Any], param: str) -> Select[Any]:
 
 
 def _bind_keys(statement: Select[Any]) -> set[str]:
-    from sqlalchemy.sql.visitors import iterate
-
     return {e.key for e in iterate(statement) if isinstance(e, BindParameter)}
 
 
@@ -291,6 +289,10 @@ class Prelude:
         self.row = row
         return row
 
+    async def check(self, conn: Conn) -> Any:
+        """The row, running the statement on its own if no other statement has yet."""
+        return self.row if self.ran else self.found(await conn.one(self.query, **self.params))
+
 
 def _pending(params: dict[str, Any]) -> tuple[str, Prelude] | None:
     """The prelude among ``params`` still to run; those that have run give their value."""
@@ -309,7 +311,7 @@ async def resolve(conn: Conn, params: dict[str, Any]) -> None:
     pending = _pending(params)
     if pending is not None:
         name, prelude = pending
-        params[name] = prelude.found(await conn.one(prelude.query, **prelude.params))[0]
+        params[name] = (await prelude.check(conn))[0]
 
 
 def _notify(text: str) -> None:

@@ -26,7 +26,7 @@ from hojre.accounts.schemas import Location
 from hojre.accounts.service import Caller
 from hojre.core.errors import HojreError, NotLoggedIn
 from hojre.core.hub import Hub
-from hojre.core.sql import Conn, Prelude, resolve
+from hojre.core.sql import Conn, Prelude
 from hojre.core.text import ascii_digits
 from hojre.web_v1.envelopes import error
 from hojre.web_v1.openapi import Reply
@@ -106,7 +106,7 @@ class Call(Generic[P]):
         """
         if self.user is None:
             if self.prelude is not None:
-                await resolve(self.conn, {"user": self.prelude})  # if no statement has yet
+                await self.prelude.check(self.conn)
                 self.user = accounts.caller_of(self.prelude)
             else:
                 self.user = await accounts.authenticate(
