@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from starlette.datastructures import URL
 
 from hojre.geo.seed import geography_rows
+from hojre.web_v1.envelopes import _Href
 
 pytestmark = pytest.mark.anyio
 
@@ -335,3 +339,27 @@ async def test_list_with_a_token_is_not_cached(client: httpx.AsyncClient) -> Non
     response = await client.get("/web/states", params={"token": "x", "username": "09121234567"})
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
+
+
+# A plain query (unreserved characters only) is kept as written; any other is re-encoded. Both
+# must give what re-encoding every pair would: the straightforward construction below.
+_KEYS = st.sampled_from(["page", "per-page", "perPage", "username", "token", "id", "b~", "", "q+"])
+_VALUES = st.text(alphabet="aZ09._~-%+ #/پ", max_size=6)
+
+
+def _reference(url: URL, page: int, per_page: int) -> str:
+    kept = [(k, v) for k, v in parse_qsl(url.query, keep_blank_values=True)
+            if k not in {"page", "per-page", "perPage"}]  # fmt: skip
+    return str(url.replace(query=urlencode([*kept, ("page", str(page)),
+                                            ("per-page", str(per_page))])))  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_KEYS, st.booleans(), _VALUES), max_size=6),
+       st.integers(1, 10**12), st.integers(1, 300))  # fmt: skip
+def test_href_keeps_the_query_as_reencoding_would(
+    pairs: list[tuple[str, bool, str]], page: int, per_page: int
+) -> None:
+    query = "&".join(key + ("=" + value if eq else "") for key, eq, value in pairs)
+    url = URL(f"http://testserver/web/chats?{query}")
+    assert _Href(url)(page, per_page)["href"] == _reference(url, page, per_page)
