@@ -53,12 +53,52 @@ class Settings(BaseSettings):
     activation_codes_per_day: int = 5
     temp_password_ttl_seconds: int = 86400
 
+    # Login throttles (docs/SECURITY.md): failures are counted per (number, client address),
+    # so a stranger's guesses never lock the owner out; a number under attack from many
+    # addresses (more than login_number_max_failures) lets only clients without a recent
+    # failure try; an address failing on many numbers (spraying) is stopped on all of them.
     login_max_failures: int = 10
+    login_number_max_failures: int = 100
+    login_address_max_failures: int = 50
     login_window_seconds: int = 900
+    # Temporary passwords by SMS: per (number, client address), and per number from anyone.
     forget_max_sends: int = 3
     forget_window_seconds: int = 3600
+    forget_number_max_sends: int = 10
+    forget_number_window_seconds: int = 86400
     register_max_sends: int = 5
     register_window_seconds: int = 3600
+    # Every SMS is money: requests to SMS-sending endpoints per client address, and all SMS
+    # of the deployment per UTC day (beyond it: refused, logged at ERROR, counted in metrics).
+    sms_address_max_requests: int = 10
+    sms_address_window_seconds: int = 3600
+    sms_daily_ceiling: int = 5000
+
+    # Tokens end after this long unused; a user keeps at most this many (one per device),
+    # the oldest revoked first.
+    token_idle_days: int = Field(default=90, ge=1)
+    tokens_per_user: int = Field(default=10, ge=1)
+
+    # Per sender: what one account may send (offers, store messages, comments, chat messages).
+    comments_per_hour: int = 30
+    chat_messages_per_hour: int = 300
+    store_messages_per_hour: int = 10
+    offers_per_day: int = 200
+
+    # Request bodies, counted while they stream in, before any parsing (uploads have their
+    # own limit). JSON params: at most this many, nested no deeper than a Model[field] group.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_params: int = Field(default=1000, ge=10)
+    # /docs and /openapi.json: None means on in development, off in production.
+    docs_enabled: bool | None = None
+    # Sent over TLS in production (Strict-Transport-Security).
+    hsts_seconds: int = 31_536_000
+
+    # Threads hashing passwords (argon2id, ~64 MiB each): None means one less than the
+    # CPUs (at least one), so the event loop keeps a core while logins are hashed.
+    password_hash_threads: int | None = Field(default=None, ge=1)
+    # GET /metrics (Prometheus text) needs "Authorization: Bearer <this>"; unset: no /metrics.
+    metrics_token: str | None = Field(default=None, min_length=16)
 
     # Trust X-Forwarded-For from these proxies only (uvicorn's --forwarded-allow-ips).
     forwarded_allow_ips: str = "127.0.0.1"
@@ -69,6 +109,10 @@ class Settings(BaseSettings):
     run_background_tasks: bool = True
 
     demo_password: str = Field(default="hojre-demo", min_length=6)
+
+    @property
+    def docs_on(self) -> bool:
+        return self.env is Env.development if self.docs_enabled is None else self.docs_enabled
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:

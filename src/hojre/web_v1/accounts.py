@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from hojre.accounts import errors, service
+from hojre.accounts import errors, profile, service
 from hojre.accounts.models import User
 from hojre.accounts.schemas import PROFILE_FIELDS, ProfileChanges
 from hojre.accounts.service import Caller, IssuedToken
@@ -203,7 +203,7 @@ async def edit(call: Call[ProfileParams]) -> dict[str, Any]:
         if _WIRE_TO_DOMAIN.get(name, name) in PROFILE_FIELDS
     }
     user = await call.me_for_update()
-    await service.update_profile(call.session, user=user, changes=ProfileChanges(values))
+    await profile.update_profile(call.session, user=user, changes=ProfileChanges(values))
     return ok("updated successfully")
 
 

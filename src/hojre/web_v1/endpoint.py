@@ -29,6 +29,7 @@ from hojre.core.hub import Hub
 from hojre.core.sql import Conn, Prelude
 from hojre.core.text import ascii_digits
 from hojre.web_v1.envelopes import error
+from hojre.web_v1.guard import BodyTooLarge
 from hojre.web_v1.openapi import Reply
 from hojre.web_v1.params import collect_params
 
@@ -181,6 +182,8 @@ class Endpoint:
     # With ``auth``: the login is checked by the handler's first statement given
     # ``call.caller_id`` (one round trip for both on PostgreSQL), not before the handler.
     fold_login: bool = False
+    # The request body's limit in bytes; None: the default (HOJRE_MAX_BODY_BYTES).
+    max_body: int | None = None
 
     @property
     def writes(self) -> bool:
@@ -316,6 +319,8 @@ async def _run(endpoint: Endpoint, request: Request, hub: Hub) -> Response:
                     body = await _handle(endpoint, call)
     except HojreError as exc:
         return json_response(error(exc.message, exc.data), headers=headers)
+    except BodyTooLarge:
+        raise  # answered by the guard (hojre.web_v1.guard), which counted the bytes
     except Exception:
         log.exception("unhandled error in %s %s", endpoint.method, endpoint.path)
         return json_response(SERVER_ERROR, status=500, headers=headers)
