@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -10,10 +11,12 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import orjson
 import pytest
+from starlette.requests import Request
 from starlette.types import Message, Scope
 
 from hojre.core.hub import Hub
 from hojre.web_v1.app import create_app
+from hojre.web_v1.params import BadRequestBody, collect_params, plain_name
 from tests.conftest import Api, app_client, make_settings
 
 pytestmark = pytest.mark.anyio
@@ -267,6 +270,268 @@ async def test_json_media_type_is_case_insensitive(
     assert response.json() == UPDATED
     me = await profile(api, token)
     assert (me["name"], me["family"]) == ("Upper", "Case")
+
+
+# -- aliases, precedence and the shape of a body (the security probe) -----------------------
+
+OTHER = "09127654321"
+
+
+async def two_users(api: Api) -> tuple[str, str]:
+    """Tokens of PHONE (A) and OTHER (B)."""
+    a = await api.register_active(PHONE)
+    b = await api.register_active(OTHER)
+    return str(a["token"]), str(b["token"])
+
+
+async def name_of(api: Api, phone: str, token: str) -> str | None:
+    body = await api.get("/users", username=phone, token=token)
+    assert body["_meta"]["totalCount"] == 1, body
+    name: str | None = body["items"][0]["name"]
+    return name
+
+
+async def test_a_nested_json_object_does_not_override_credentials(
+    api: Api, client: httpx.AsyncClient
+) -> None:
+    tok_a, tok_b = await two_users(api)
+    meta = {"username": OTHER, "token": tok_b}
+    top = {"username": PHONE, "token": tok_a, "family": "Family"}
+    # Before and after the top-level names: an object under an unknown key is never read.
+    for n, body in enumerate(({**top, "name": "First", "meta": meta}, {"meta": meta, **top})):
+        if n:
+            body["name"] = "Second"
+        assert await edit(client, json=body) == UPDATED
+        assert await name_of(api, PHONE, tok_a) == body["name"]
+        assert await name_of(api, OTHER, tok_b) is None  # B never edited
+
+
+async def test_an_unknown_group_in_a_form_or_query_is_not_read(
+    api: Api, client: httpx.AsyncClient
+) -> None:
+    tok_a, tok_b = await two_users(api)
+    data = {"username": PHONE, "token": tok_a, "name": "Alpha", "family": "Family"}
+    probe = {"meta[username]": OTHER, "meta[token]": tok_b}
+    assert await edit(client, data={**data, **probe}) == UPDATED
+    assert await name_of(api, PHONE, tok_a) == "Alpha"
+    assert await edit(client, params={**data, **probe, "name": "Beta"}) == UPDATED
+    assert await name_of(api, PHONE, tok_a) == "Beta"
+    assert await name_of(api, OTHER, tok_b) is None  # B never edited
+
+
+async def test_a_plain_name_beats_its_model_alias_in_a_form(
+    api: Api, client: httpx.AsyncClient
+) -> None:
+    tok_a, tok_b = await two_users(api)
+    plain = {"username": PHONE, "token": tok_a, "family": "Family"}
+    alias = {"User[username]": OTHER, "User[token]": tok_b}
+    for name, data in (("Alpha", {**plain, **alias}), ("Beta", {**alias, **plain})):
+        assert await edit(client, data={**data, "name": name}) == UPDATED
+        assert await name_of(api, PHONE, tok_a) == name
+    assert await name_of(api, OTHER, tok_b) is None  # B never edited
+
+
+async def test_a_plain_name_beats_its_model_group_in_json(
+    api: Api, client: httpx.AsyncClient
+) -> None:
+    tok_a, tok_b = await two_users(api)
+    plain = {"username": PHONE, "token": tok_a, "family": "Family"}
+    group = {"User": {"username": OTHER, "token": tok_b, "name": "FromGroup"}}
+    assert await edit(client, json={**plain, **group}) == UPDATED
+    assert await name_of(api, PHONE, tok_a) == "FromGroup"  # the group still gives what is missing
+    assert await edit(client, json={**group, **plain, "name": "Plain"}) == UPDATED
+    assert await name_of(api, PHONE, tok_a) == "Plain"
+    assert await name_of(api, OTHER, tok_b) is None  # B never edited
+
+
+async def test_only_documented_models_are_aliases(
+    api: Api, client: httpx.AsyncClient, token: str
+) -> None:
+    # The query names the user; a body alias would win over it, one that is no alias does not.
+    params = {**auth(token), "name": "FromQuery", "family": "Family"}
+    for key in ("Foo[name]", "user[name]", "USER[name]", "meta[name]", "User[name"):
+        assert await edit(client, params=params, data={key: "FromBody"}) == UPDATED, key
+        assert (await profile(api, token))["name"] == "FromQuery", key
+        assert await edit(client, params=params, json={key: "FromBody"}) == UPDATED, key
+        assert (await profile(api, token))["name"] == "FromQuery", key
+    assert await edit(client, params=params, json={"Foo": {"name": "FromBody"}}) == UPDATED
+    assert (await profile(api, token))["name"] == "FromQuery"
+
+
+def nested(depth: int, opening: bytes = b'{"a":', closing: bytes = b"}") -> bytes:
+    """A JSON object ``depth`` levels deep (the outermost object counts)."""
+    return opening * depth + b"1" + closing * depth
+
+
+async def test_deep_json_is_a_bad_body(
+    http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    bodies = [
+        nested(1000),  # orjson reads it; the walk refuses it
+        nested(2000),  # orjson refuses it
+        b'{"a":' + nested(999, b"[", b"]") + b"}",
+        b'{"a":' + nested(1999, b"[", b"]") + b"}",
+    ]
+    for raw in bodies:
+        response = await http.post(
+            "/web/user/login", content=raw, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 200, raw[:20]
+        assert response.json() == BAD_BODY, raw[:20]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+BAD_SHAPES: list[Any] = [
+    {"username": PHONE, "User": {"Seller": {"name": "x"}}},  # a group inside a group
+    {"User": {"name": ["x"]}},  # a list inside a group
+    {"ids": [{"id": 1}]},  # a list of objects
+    {"ids": [1, [2]]},  # a list inside a list
+    {"meta": {"deeper": {"username": PHONE}}},  # deep, even where nothing would be read
+    {"a": {"b": {"c": 1}}},  # three levels are enough
+]
+
+
+async def test_badly_shaped_json_is_a_bad_body(http: httpx.AsyncClient) -> None:
+    for body in BAD_SHAPES:
+        response = await http.post("/web/user/login", json=body)
+        assert response.status_code == 200, body
+        assert response.json() == BAD_BODY, body
+
+
+USER_NOT_FOUND = {"status": "error", "message": " User not found ", "data": ""}
+
+
+def many(count: int) -> dict[str, str]:
+    """``count`` params, login's two among them."""
+    return {"username": PHONE, "password": "secret1", **{f"p{i}": "v" for i in range(count - 2)}}
+
+
+async def test_too_many_json_params(client: httpx.AsyncClient) -> None:
+    response = await client.post("/web/user/login", json=many(1000))
+    assert response.json() == USER_NOT_FOUND
+    response = await client.post("/web/user/login", json=many(1001))
+    assert (response.status_code, response.json()) == (200, BAD_BODY)
+    # Members of groups, lists and ignored objects count too.
+    for body in (
+        {"User": many(1001)},
+        {"username": PHONE, "ids": list(range(1000))},
+        {"username": PHONE, "meta": many(1000)},
+    ):
+        response = await client.post("/web/user/login", json=body)
+        assert (response.status_code, response.json()) == (200, BAD_BODY)
+
+
+async def test_too_many_form_fields(client: httpx.AsyncClient) -> None:
+    response = await client.post("/web/user/login", data=many(1000))
+    assert response.json() == USER_NOT_FOUND
+    response = await client.post("/web/user/login", data=many(1001))
+    assert (response.status_code, response.json()) == (200, BAD_BODY)
+    files = {"f": ("f.txt", b"x", "text/plain")}
+    response = await client.post("/web/user/login", data=many(1000), files=files)
+    assert response.json() == USER_NOT_FOUND  # an upload is not a field
+    response = await client.post("/web/user/login", data=many(1001), files=files)
+    assert (response.status_code, response.json()) == (200, BAD_BODY)
+
+
+async def test_an_unknown_json_object_is_ignored(
+    api: Api, client: httpx.AsyncClient, token: str
+) -> None:
+    body = {**auth(token), "name": "Top", "family": "Level", "extra": {"name": "Other", "x": 1}}
+    assert await edit(client, json=body) == UPDATED
+    me = await profile(api, token)
+    assert (me["name"], me["family"]) == ("Top", "Level")
+
+
+async def collect(
+    body: bytes = b"",
+    content_type: str = "application/json",
+    query: bytes = b"",
+    max_params: int | None = None,
+) -> dict[str, str]:
+    """``collect_params`` on a POST built by hand (no app, no database)."""
+    scope: Scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/web/x",
+        "query_string": query,
+        "headers": [(b"content-type", content_type.encode())],
+    }
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    request = Request(scope, receive)
+    if max_params is None:
+        return await collect_params(request)
+    return await collect_params(request, max_params=max_params)
+
+
+async def test_collect_json_values() -> None:
+    body = {
+        "s": "text",
+        "n": 7,
+        "f": 1.5,
+        "t": True,
+        "no": False,
+        "null": None,
+        "ids": [1, "2", None],
+        "meta": {"s": "hidden"},
+        "Product": {"title": "Tea", "price": 12, "top": True, "gone": None, "1": "x"},
+        "Store[address]": "Shop",
+        "Gallery[1]": "g.png",
+    }
+    assert await collect(orjson.dumps(body)) == {
+        "s": "text",
+        "n": "7",
+        "f": "1.5",
+        "t": "1",
+        "no": "0",
+        "title": "Tea",
+        "price": "12",
+        "top": "1",
+        "address": "Shop",
+        "Product[1]": "x",  # as ``Product[1]`` in a form: kept as written
+        "Gallery[1]": "g.png",
+    }
+
+
+async def test_collect_precedence() -> None:
+    query = b"name=q&family=q&Seller[name]=qa&Product[title]=qa&city=q"
+    form = b"Seller[name]=b&Seller[family]=ba&family=b&Store[title]=ba&title=b"
+    assert await collect(form, "application/x-www-form-urlencoded", query) == {
+        "name": "b",  # the body wins over the query, whatever the spelling
+        "family": "b",  # within the body, the plain name wins over the alias
+        "title": "b",
+        "city": "q",
+    }
+    assert await collect(query=b"User[city]=alias&city=plain&User[city]=again") == {"city": "plain"}
+
+
+async def test_collect_max_params() -> None:
+    body = orjson.dumps({"a": 1, "b": 2, "c": 3})
+    assert await collect(body, max_params=3) == {"a": "1", "b": "2", "c": "3"}
+    for body in (b'{"a":1,"b":2,"c":3,"d":4}', b'{"a":1,"User":{"b":2,"c":3,"d":4}}'):
+        with pytest.raises(BadRequestBody):
+            await collect(body, max_params=3)
+    form = b"a=1&b=2&c=3&d=4"
+    with pytest.raises(BadRequestBody):
+        await collect(form, "application/x-www-form-urlencoded", max_params=3)
+
+
+async def test_collect_part_size() -> None:
+    # Starlette counts a field's name and value together: 1 MiB in all.
+    form = b"a=" + b"x" * (1024 * 1024 - 1)
+    assert len((await collect(form, "application/x-www-form-urlencoded"))["a"]) == 1024 * 1024 - 1
+    with pytest.raises(BadRequestBody):
+        await collect(form + b"x", "application/x-www-form-urlencoded")
+
+
+def test_plain_name() -> None:
+    for model in ("User", "Seller", "Store", "Product"):
+        assert plain_name(f"{model}[name]") == "name"
+    for key in ("name", "Foo[name]", "user[name]", "Gallery[1]", "User[1]", "User[]", "[name]"):
+        assert plain_name(key) == key
 
 
 # -- cellphones in any digits -----------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -12,7 +11,16 @@ from starlette.requests import Request
 from hojre.core.errors import HojreError
 from hojre.core.text import parse_int
 
-_MODEL_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\[([A-Za-z_][A-Za-z0-9_-]*)\]")
+# Only the models the v1 documents show. Aliasing any ``X[field]`` let a made-up group (or a JSON
+# object under any key) shadow top-level names such as ``username``.
+MODELS = frozenset({"User", "Seller", "Store", "Product"})
+_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_MODEL_FIELD = re.compile(rf"(?:{'|'.join(sorted(MODELS))})\[({_FIELD.pattern})\]")
+
+DEFAULT_MAX_PARAMS = 1000
+# Starlette's own defaults, spelled out so that a Starlette upgrade cannot loosen them silently.
+_MAX_FILES = 1000
+_MAX_PART_SIZE = 1024 * 1024
 
 
 class BadRequestBody(HojreError):
@@ -36,10 +44,18 @@ def wire_filter(raw: str | None) -> int | None:
     return None if raw is None or raw == "" else wire_id(raw)
 
 
-def plain_name(key: str) -> str:
-    """``User[name]`` → ``name``; anything else unchanged."""
+def _model_field(key: str) -> str | None:
+    """``field`` for a documented ``Model[field]`` name, else ``None``."""
+    if key[-1:] != "]":  # most names: no regex at all
+        return None
     match = _MODEL_FIELD.fullmatch(key)
-    return match.group(1) if match else key
+    return match.group(1) if match else None
+
+
+def plain_name(key: str) -> str:
+    """``User[name]`` → ``name`` for the documented models (:data:`MODELS`); else unchanged."""
+    field = _model_field(key)
+    return key if field is None else field
 
 
 def utf8(text: str) -> str:
@@ -57,22 +73,84 @@ def utf8(text: str) -> str:
         return text
 
 
+def _with_aliases(plain: dict[str, str], aliased: dict[str, str]) -> dict[str, str]:
+    """One source's params: a plain name beats its ``Model[field]`` alias, whatever the order."""
+    for field, value in aliased.items():
+        plain.setdefault(field, value)
+    return plain
+
+
 def _scalar(value: Any) -> str | None:
-    if value is None or isinstance(value, dict | list):
+    if value is None:
         return None
     if isinstance(value, bool):
         return "1" if value else "0"
     return str(value)
 
 
-def _add_json(target: dict[str, str], obj: Mapping[str, Any]) -> None:
+def _json_params(obj: dict[str, Any], max_params: int) -> dict[str, str]:
+    """The params of a JSON body (an object), checked for shape without recursion.
+
+    Depth 1 is the body, depth 2 its values: a scalar is a param, a list (of scalars) is not read
+    yet, an object is a model group (``{"User": {"name": …}}``) or else ignored. A container at
+    depth 3 or below is refused, so the walk is two flat loops whatever orjson accepted.
+    Every scalar counts towards ``max_params``, read or not.
+    """
+    plain: dict[str, str] = {}
+    aliased: dict[str, str] = {}
+    count = 0
     for key, value in obj.items():
-        if isinstance(value, dict):  # {"User": {"name": ...}} is User[name]
-            _add_json(target, value)
+        if isinstance(value, dict | list):
+            members = value.values() if isinstance(value, dict) else value
+            count += len(members)
+            if count > max_params:
+                raise BadRequestBody
+            for member in members:
+                if isinstance(member, dict | list):
+                    raise BadRequestBody
+            if isinstance(value, dict) and key in MODELS:
+                for name, member in value.items():
+                    text = _scalar(member)
+                    if text is None:
+                        continue
+                    if _FIELD.fullmatch(name):
+                        aliased[name] = text
+                    else:  # as the form's ``User[1]``: kept as written, read by no endpoint
+                        plain[f"{key}[{name}]"] = text
             continue
+        count += 1
+        if count > max_params:
+            raise BadRequestBody
         text = _scalar(value)
-        if text is not None:
-            target[plain_name(str(key))] = text
+        if text is None:
+            continue
+        field = _model_field(key)
+        if field is None:
+            plain[key] = text
+        else:
+            aliased[field] = text
+    return _with_aliases(plain, aliased)
+
+
+async def _form_params(request: Request, max_params: int) -> dict[str, str]:
+    try:
+        form = await request.form(
+            max_files=_MAX_FILES, max_fields=max_params, max_part_size=_MAX_PART_SIZE
+        )
+    except Exception as exc:  # malformed multipart, too many fields or files, a part too big
+        raise BadRequestBody from exc
+    plain: dict[str, str] = {}
+    aliased: dict[str, str] = {}
+    for key, item in form.multi_items():
+        if not isinstance(item, str):  # uploads are not parameters
+            continue
+        name = utf8(key)
+        field = _model_field(name)
+        if field is None:
+            plain[name] = utf8(item)
+        else:
+            aliased[field] = utf8(item)
+    return _with_aliases(plain, aliased)
 
 
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
@@ -92,11 +170,23 @@ def _escape_invalid_query(request: Request) -> None:
         request.scope["query_string"] = _NON_ASCII.sub(lambda m: b"%%%02X" % m[0][0], query)
 
 
-async def collect_params(request: Request) -> dict[str, str]:
+async def collect_params(
+    request: Request, *, max_params: int = DEFAULT_MAX_PARAMS
+) -> dict[str, str]:
+    """Query and body params in one dict: the body beats the query, in each a plain name beats
+    its ``Model[field]`` alias. ``max_params`` bounds the fields of one body (form or JSON)."""
     _escape_invalid_query(request)
     merged: dict[str, str] = {}
+    aliased: dict[str, str] = {}
     for key, value in request.query_params.multi_items():
-        merged[plain_name(utf8(key))] = utf8(value)
+        name = utf8(key)
+        field = _model_field(name)
+        if field is None:
+            merged[name] = utf8(value)
+        else:
+            aliased[field] = utf8(value)
+    if aliased:
+        _with_aliases(merged, aliased)
     if request.method in ("POST", "PUT", "PATCH"):
         # Media types are case-insensitive (RFC 9110); some clients send "Application/JSON".
         content_type = request.headers.get("content-type", "").lower()
@@ -104,20 +194,14 @@ async def collect_params(request: Request) -> dict[str, str]:
             body = await request.body()
             if body.strip():
                 try:
-                    parsed = orjson.loads(body)
+                    parsed = orjson.loads(body)  # refuses nesting beyond 1024 levels itself
                 except orjson.JSONDecodeError as exc:
                     raise BadRequestBody from exc
                 if not isinstance(parsed, dict):
                     raise BadRequestBody
-                _add_json(merged, parsed)
+                merged.update(_json_params(parsed, max_params))
         elif content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            try:
-                form = await request.form()
-            except Exception as exc:  # malformed multipart or too many fields
-                raise BadRequestBody from exc
-            for key, item in form.multi_items():
-                if isinstance(item, str):  # uploads are not parameters
-                    merged[plain_name(utf8(key))] = utf8(item)
+            merged.update(await _form_params(request, max_params))
     for key, value in request.path_params.items():  # /web/broadcasts/{id}
         merged[key] = str(value)
     return merged
