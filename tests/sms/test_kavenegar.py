@@ -241,9 +241,8 @@ async def test_the_api_key_never_reaches_the_logs(
 
 
 async def enqueue(hub: Hub, text: str = "کد: 5678", code: str = "5678") -> int:
-    async with hub.db.unit_of_work(write=True) as session:
-        message = await hub.outbox.enqueue(session, to=TO, text=text, kind="activation", code=code)
-    return message.id
+    async with hub.db.raw.connect(write=True) as conn:
+        return await hub.outbox.enqueue(conn, to=TO, text=text, kind="activation", code=code)
 
 
 async def get_row(hub: Hub, message_id: int) -> SmsMessage:

@@ -66,9 +66,8 @@ def outbox_with(hub: Hub, gateway: FakeGateway, **overrides: Any) -> Outbox:
 
 
 async def enqueue(outbox: Outbox, *, to: str = TO, text: str = TEXT, code: str = "4821") -> int:
-    async with outbox.db.unit_of_work(write=True) as session:
-        message = await outbox.enqueue(session, to=to, text=text, kind="activation", code=code)
-    return message.id
+    async with outbox.db.raw.connect(write=True) as conn:
+        return await outbox.enqueue(conn, to=to, text=text, kind="activation", code=code)
 
 
 async def insert_row(hub: Hub, **values: Any) -> int:
@@ -136,8 +135,8 @@ async def test_committed_message_is_delivered_once_and_its_secrets_cleared(
 
 async def test_rolled_back_message_is_neither_stored_nor_sent(hub: Hub, sms_file: Path) -> None:
     with pytest.raises(Boom):
-        async with hub.db.unit_of_work(write=True) as session:
-            await hub.outbox.enqueue(session, to=TO, text=TEXT, kind="activation", code="4821")
+        async with hub.db.raw.connect(write=True) as conn:
+            await hub.outbox.enqueue(conn, to=TO, text=TEXT, kind="activation", code="4821")
             raise Boom
     await hub.outbox.drain()
     assert await count_rows(hub) == 0

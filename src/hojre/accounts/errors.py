@@ -20,6 +20,7 @@ class CantValidateData(HojreError):
 class RegisteredNotActivated(HojreError):
     message = "Cellphone already registered but not activatad"
     data = -1
+    keep_writes = True  # a registration with another password contests the number
 
 
 class CellphoneTaken(HojreError):
@@ -41,7 +42,6 @@ class NotRegistered(HojreError):
 
 class WrongCredentials(HojreError):
     message = "Username or Password is incorrect"
-    keep_writes = True  # the counted failure must stay counted
 
 
 class LoginNotActivated(HojreError):
@@ -51,11 +51,11 @@ class LoginNotActivated(HojreError):
 
 class LoginUserNotFound(HojreError):
     message = " User not found "
-    keep_writes = True
 
 
 class NotStaff(HojreError):
     message = "You are not seller or store manager"
+    keep_writes = True  # the right password's attempt is given back
 
 
 class TokenInvalid(HojreError):
@@ -64,9 +64,13 @@ class TokenInvalid(HojreError):
 
 class ForgetUserNotFound(HojreError):
     message = "User Not Found"
-    keep_writes = True
 
 
 class OldPasswordIncorrect(HojreError):
     message = "Old Password is incorrect"
-    keep_writes = True
+
+
+class LoggedOut(HojreError):
+    """Not an error: the message of a successful logout (kept with the others of §1)."""
+
+    message = "Logged Out"

@@ -73,7 +73,11 @@ class User(Base):
 
 
 class AccessToken(Base):
-    """One row per login (device). Only the SHA-256 of the token is stored."""
+    """One row per login (device). Only the SHA-256 of the token is stored.
+
+    A token unused for ``HOJRE_TOKEN_IDLE_DAYS`` no longer logs in; ``last_used_at`` moves at
+    most once a day, so reads stay reads.
+    """
 
     __tablename__ = "access_tokens"
 
@@ -81,10 +85,17 @@ class AccessToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class ActivationCode(Base):
-    """The user's one live activation code (a new one replaces it)."""
+    """The pending registration's one live code (a new one replaces it).
+
+    It activates the password of the registration it was sent for: a later registration with
+    another password replaces the code. ``contested``: the number was registered with more
+    than one password before anyone proved to hold it, so none of them survives activation
+    (docs/SECURITY.md).
+    """
 
     __tablename__ = "activation_codes"
 
@@ -95,3 +106,4 @@ class ActivationCode(Base):
     tries: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    contested: Mapped[bool] = mapped_column(Boolean, default=False)

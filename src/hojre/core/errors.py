@@ -38,7 +38,21 @@ class NotLoggedIn(HojreError):
 
 
 class TooManyAttempts(HojreError):
+    """A throttle said no. ``rule`` names it (metrics, logs); the apps only see the message."""
+
     message = "Too Many Attempts"
+
+    def __init__(self, rule: str = "") -> None:
+        super().__init__()
+        self.rule = rule
+
+
+def throttled(rule: str) -> TooManyAttempts:
+    """The error for ``rule``, counted in the metrics."""
+    from hojre.core.metrics import THROTTLED
+
+    THROTTLED.labels(rule).inc()
+    return TooManyAttempts(rule)
 
 
 class NotFound(HojreError):

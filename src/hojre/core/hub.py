@@ -39,7 +39,7 @@ class Hub:
                 settings.redis_url, socket_connect_timeout=timeout, health_check_interval=30
             )
         limiter: RateLimiter = RedisRateLimiter(redis) if redis else DatabaseRateLimiter()
-        outbox = Outbox(db, backend_from_settings(settings), settings)
+        outbox = Outbox(db, backend_from_settings(settings), settings, limiter)
         return cls(
             settings=settings,
             db=db,

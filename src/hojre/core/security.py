@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -28,13 +31,20 @@ def _hasher() -> PasswordHasher:
     )
 
 
+# Stored where an account has no password that can be typed (a contested registration was
+# activated: docs/SECURITY.md). No argon2 hash starts with "!".
+UNUSABLE_PASSWORD = "!"  # noqa: S105 (a marker, not a password)
+
+
 def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
-    if not stored_hash:
-        return False
+    if not stored_hash or stored_hash.startswith(UNUSABLE_PASSWORD):
+        # Same time as a real check, so the answer does not tell such an account apart.
+        stored_hash = dummy_hash()
+        password = ""
     try:
         return _hasher().verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
@@ -46,6 +56,26 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 @lru_cache
 def dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
+
+
+@lru_cache
+def _hashing_threads() -> ThreadPoolExecutor:
+    # argon2 releases the GIL and takes ~64 MiB per hash: a pool of its own bounds both the
+    # memory and the CPU that a burst of logins can take from the event loop.
+    threads = get_settings().password_hash_threads or max(1, (os.cpu_count() or 2) - 1)
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="hojre-argon2")
+
+
+async def hash_password_async(password: str) -> str:
+    """:func:`hash_password` off the event loop. Call it outside any transaction."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_hashing_threads(), hash_password, password)
+
+
+async def verify_password_async(stored_hash: str | None, password: str) -> bool:
+    """:func:`verify_password` off the event loop. Call it outside any transaction."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_hashing_threads(), verify_password, stored_hash, password)
 
 
 def new_token() -> str:

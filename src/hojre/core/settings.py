@@ -49,8 +49,11 @@ class Settings(BaseSettings):
 
     activation_code_ttl_seconds: int = 600
     activation_code_max_tries: int = 5
+    # Activation codes of one number asked for by one client address (a stranger spends
+    # their own), and of one number from everyone per day (SMS bombing).
     activation_codes_per_minute: int = 1
     activation_codes_per_day: int = 5
+    activation_codes_number_per_day: int = 10
     temp_password_ttl_seconds: int = 86400
 
     # Login throttles (docs/SECURITY.md): failures are counted per (number, client address),
@@ -66,6 +69,7 @@ class Settings(BaseSettings):
     forget_window_seconds: int = 3600
     forget_number_max_sends: int = 10
     forget_number_window_seconds: int = 86400
+    # Registrations of one number from one client address.
     register_max_sends: int = 5
     register_window_seconds: int = 3600
     # Every SMS is money: requests to SMS-sending endpoints per client address, and all SMS

@@ -159,6 +159,12 @@ def _bind_keys(statement: Select[Any]) -> set[str]:
 
 def _compile(statement: Executable, dialect: Dialect) -> Compiled:
     compiled: Any = cast(ClauseElement, statement).compile(dialect=dialect)
+    # A column default or onupdate computed in Python (``updated_at``) is evaluated by
+    # SQLAlchemy's execution, which this layer skips: the column would be written NULL.
+    prefetch = [*compiled.insert_prefetch, *compiled.update_prefetch]
+    if prefetch:
+        names = ", ".join(sorted(column.key for column in prefetch))
+        raise ValueError(f"give the statement a value for {names} (a Python-side default)")
     names = tuple(compiled.positiontup or ())
     binds = [compiled.binds[name] for name in names]
     if any(bind.expanding for bind in binds):

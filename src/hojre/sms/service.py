@@ -12,15 +12,18 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, String, bindparam, insert, or_, select, update
 
 from hojre.core.clock import utcnow
-from hojre.core.db import Database, on_commit
+from hojre.core.db import Database
+from hojre.core.errors import TooManyAttempts
+from hojre.core.metrics import SMS_QUEUED, SMS_REFUSED
+from hojre.core.ratelimit import DatabaseRateLimiter, RateLimiter, Window
 from hojre.core.settings import Settings
+from hojre.core.sql import Conn, Query
 from hojre.sms.backends import OutgoingSms, SmsBackend, SmsError
 from hojre.sms.models import SmsMessage, SmsStatus
 
@@ -41,27 +44,63 @@ class _Claimed(NamedTuple):
     lease: datetime  # identifies this claim; a later re-claim of the row sets a new one
 
 
+class SmsCeilingReached(TooManyAttempts):
+    """The deployment's SMS for today are spent (``HOJRE_SMS_DAILY_CEILING``)."""
+
+
+_ENQUEUE = Query(
+    insert(SmsMessage)
+    .values(to=bindparam("to_"), text=bindparam("text_"), kind=bindparam("kind_"),
+            code=bindparam("code_", type_=String), status=SmsStatus.pending, attempts=0,
+            next_attempt_at=bindparam("now"), created_at=bindparam("now"))
+    .returning(SmsMessage.id)
+)  # fmt: skip
+
+
 class Outbox:
-    def __init__(self, db: Database, backend: SmsBackend, settings: Settings) -> None:
+    def __init__(
+        self,
+        db: Database,
+        backend: SmsBackend,
+        settings: Settings,
+        limiter: RateLimiter | None = None,
+    ) -> None:
         self.db = db
         self.backend = backend
         self.settings = settings
+        self.limiter: RateLimiter = limiter or DatabaseRateLimiter()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._alerted: date | None = None
 
     async def enqueue(
-        self, session: AsyncSession, *, to: str, text: str, kind: str, code: str | None = None
-    ) -> SmsMessage:
-        """Write the message in the caller's transaction; deliver once it has committed."""
-        message = SmsMessage(to=to, text=text, kind=kind, code=code)
-        session.add(message)
-        await session.flush()
-        message_id = message.id
+        self, conn: Conn, *, to: str, text: str, kind: str, code: str | None = None
+    ) -> int:
+        """Write the message in the caller's transaction; deliver once it has committed.
+
+        Every SMS of the deployment counts against the day's ceiling: past it the message is
+        refused (:class:`SmsCeilingReached`), logged at ERROR once and counted in the metrics,
+        so that a pumping attack costs at most one day's budget.
+        """
+        now = utcnow()
+        ceiling = self.settings.sms_daily_ceiling
+        # A window per UTC day, kept a day longer than the day so it never closes early.
+        [sent] = await self.limiter.hit(conn, [Window(f"sms-day:{now:%Y-%m-%d}", 2 * 86400)])
+        if sent > ceiling:
+            SMS_REFUSED.labels("global_daily").inc()
+            if self._alerted != now.date():  # once a day per process, not once per refusal
+                self._alerted = now.date()
+                log.error("SMS daily ceiling of %s reached: no more SMS today", ceiling)
+            raise SmsCeilingReached("sms_daily_ceiling")
+        row = await conn.one(_ENQUEUE, to_=to, text_=text, kind_=kind, code_=code, now=now)
+        assert row is not None  # INSERT … RETURNING
+        message_id = int(row[0])
+        SMS_QUEUED.labels(kind).inc()
 
         async def kick() -> None:
             self._spawn(self._deliver_in_background([message_id]))
 
-        on_commit(session, kick)
-        return message
+        conn.on_commit(kick)
+        return message_id
 
     async def _deliver_in_background(self, ids: Sequence[int]) -> None:
         # Nobody awaits this task's result; unlogged, a database error here would vanish.

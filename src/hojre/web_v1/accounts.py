@@ -8,7 +8,9 @@ from hojre.accounts import errors, profile, service
 from hojre.accounts.models import User
 from hojre.accounts.schemas import PROFILE_FIELDS, ProfileChanges
 from hojre.accounts.service import Caller, IssuedToken
+from hojre.core.errors import HojreError
 from hojre.core.pagination import Page
+from hojre.core.text import ascii_digits, normalize_cellphone
 from hojre.web_v1.endpoint import Call, V1Params, V1Router, param
 from hojre.web_v1.envelopes import listing, ok, page_request
 from hojre.web_v1.openapi import Reply
@@ -42,21 +44,33 @@ class TokenParams(Username):
 
 
 def _token_data(issued: IssuedToken) -> dict[str, Any]:
-    return {"id": issued.user.id, "username": issued.user.cellphone, "token": issued.token}
+    return {"id": issued.id, "username": issued.cellphone, "token": issued.token}
+
+
+def _cellphone(raw: str | None, invalid: type[HojreError]) -> str:
+    """The ``09…`` form of a username, or the endpoint's own error."""
+    cellphone = normalize_cellphone(raw or "")
+    if cellphone is None:
+        raise invalid
+    return cellphone
 
 
 @router.post(
     "/user/register",
     Credentials,
     response=Reply.register,
+    own_transactions=True,
     summary="Register a customer; an SMS code follows",
 )
 async def register(call: Call[Credentials]) -> dict[str, Any]:
+    username, password = call.params.username or "", call.params.password or ""
+    if not username.strip() or not password:
+        raise errors.BlankCredentials
+    cellphone = _cellphone(username, errors.CellphoneInvalid)
+    if not service.MIN_PASSWORD <= len(password) <= service.MAX_PASSWORD:
+        raise errors.CantValidateData
     user = await service.register(
-        call.session,
-        call.hub,
-        username=call.params.username or "",
-        password=call.params.password or "",
+        call.hub, cellphone=cellphone, password=password, client=call.client
     )
     # Compatibility: the original answers id and username at the top level, without data.
     return {
@@ -67,64 +81,117 @@ async def register(call: Call[Credentials]) -> dict[str, Any]:
     }
 
 
-@router.post("/user/checkactivationcode", ActivationParams, summary="Activate with the SMS code")
+@router.post(
+    "/user/checkactivationcode",
+    ActivationParams,
+    own_transactions=True,
+    summary="Activate with the SMS code",
+)
 async def check_activation_code(call: Call[ActivationParams]) -> dict[str, Any]:
     await service.check_activation_code(
-        call.session, call.hub, username=call.params.username or "", code=call.params.code or ""
+        call.hub,
+        cellphone=_cellphone(call.params.username, errors.IncorrectCode),
+        code=ascii_digits(call.params.code or "").strip(),
     )
     return ok("User is Activated")
 
 
-@router.post("/user/newactivationcode", Username, summary="Send a new activation code")
+@router.post(
+    "/user/newactivationcode",
+    Username,
+    own_transactions=True,
+    summary="Send a new activation code",
+)
 async def new_activation_code(call: Call[Username]) -> dict[str, Any]:
     await service.new_activation_code_for(
-        call.session, call.hub, username=call.params.username or ""
+        call.hub,
+        cellphone=_cellphone(call.params.username, errors.NotRegistered),
+        client=call.client,
     )
     return ok("New Activation Code Generated")
 
 
-@router.post("/user/login", Credentials, summary="Log in; returns a new access token")
+async def _login(call: Call[Credentials], *, staff_only: bool) -> dict[str, Any]:
+    password = call.params.password or ""
+    if not password:
+        raise errors.WrongCredentials
+    issued = await service.login(
+        call.hub,
+        cellphone=_cellphone(call.params.username, errors.WrongCredentials),
+        password=password,
+        client=call.client,
+        staff_only=staff_only,
+    )
+    return ok("Login Success", _token_data(issued))
+
+
+@router.post(
+    "/user/login",
+    Credentials,
+    own_transactions=True,
+    summary="Log in; returns a new access token",
+)
 async def login(call: Call[Credentials]) -> dict[str, Any]:
-    issued = await service.login(
-        call.session,
-        call.hub,
-        username=call.params.username or "",
-        password=call.params.password or "",
-    )
-    return ok("Login Success", _token_data(issued))
+    return await _login(call, staff_only=False)
 
 
-@router.post("/user/store-login", Credentials, summary="Log in as a seller or store manager")
+@router.post(
+    "/user/store-login",
+    Credentials,
+    own_transactions=True,
+    summary="Log in as a seller or store manager",
+)
 async def store_login(call: Call[Credentials]) -> dict[str, Any]:
-    issued = await service.login(
-        call.session,
-        call.hub,
-        username=call.params.username or "",
-        password=call.params.password or "",
-        staff_only=True,
-    )
-    return ok("Login Success", _token_data(issued))
+    return await _login(call, staff_only=True)
 
 
-@router.post("/user/newtoken", TokenParams, summary="Replace the given token by a new one")
+@router.post(
+    "/user/newtoken", TokenParams, sql=True, summary="Replace the given token by a new one"
+)
 async def new_token(call: Call[TokenParams]) -> dict[str, Any]:
     issued = await service.rotate_token(
-        call.session, call.hub, username=call.username, token=call.token
+        call.conn, call.hub, username=call.username, token=call.token
     )
     return ok("Token Updated", _token_data(issued))
 
 
-@router.post("/user/islogin", TokenParams, summary="Is this token valid?")
+@router.post("/user/islogin", TokenParams, sql=True, summary="Is this token valid?")
 async def is_login(call: Call[TokenParams]) -> dict[str, Any]:
-    user = await service.authenticate(call.conn, username=call.username, token=call.token)
+    user = await service.authenticate(
+        call.conn,
+        username=call.username,
+        token=call.token,
+        idle_days=call.hub.settings.token_idle_days,
+    )
     if user is None:
         raise errors.TokenInvalid
     return ok("Token is true")
 
 
-@router.post("/user/forget", Username, summary="Send a temporary password by SMS")
+@router.post(
+    "/user/logout",
+    TokenParams,
+    auth=True,
+    sql=True,
+    summary="End this token's session (designed here; its live sockets close)",
+)
+async def logout(call: Call[TokenParams]) -> dict[str, Any]:
+    await service.logout(call.conn, call.hub, user=call.me, token=call.token)
+    return ok(errors.LoggedOut.message)
+
+
+@router.post(
+    "/user/forget",
+    Username,
+    own_transactions=True,
+    summary="Send a temporary password by SMS",
+)
 async def forget(call: Call[Username]) -> dict[str, Any]:
-    await service.forget_password(call.session, call.hub, username=call.params.username or "")
+    await service.forget_password(
+        call.hub,
+        cellphone=_cellphone(call.params.username, errors.ForgetUserNotFound),
+        client=call.client,
+    )
     return ok("New Password generated and sent ")
 
 
@@ -218,13 +285,13 @@ class ChangePasswordParams(V1Params):
     "/user/change-password",
     ChangePasswordParams,
     auth=True,
+    own_transactions=True,
     summary="Change the password; every other token is revoked",
 )
 async def change_password(call: Call[ChangePasswordParams]) -> dict[str, Any]:
     await service.change_password(
-        call.session,
         call.hub,
-        user=await call.me_for_update(),
+        user=call.me,
         current_token=call.token,
         old_password=call.params.oldPassword or "",
         new_password=call.params.newPassword or "",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar
 
 import orjson
@@ -23,10 +24,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hojre.accounts import service as accounts
 from hojre.accounts.models import User
 from hojre.accounts.schemas import Location
-from hojre.accounts.service import Caller
-from hojre.core.errors import HojreError, NotLoggedIn
+from hojre.accounts.service import Caller, Client
+from hojre.core.db import SessionConn
+from hojre.core.errors import HojreError, NotLoggedIn, throttled
 from hojre.core.hub import Hub
-from hojre.core.sql import Conn, Prelude
+from hojre.core.net import client_key
+from hojre.core.ratelimit import Window
+from hojre.core.settings import Settings
+from hojre.core.sql import Conn, Prelude, Query
 from hojre.core.text import ascii_digits
 from hojre.web_v1.envelopes import error
 from hojre.web_v1.guard import BodyTooLarge
@@ -54,6 +59,47 @@ class NoParams(V1Params):
     pass
 
 
+class SenderLimit(StrEnum):
+    """What one account may send in a while: offers, store messages, comments, chat messages
+    (HOJRE_*_PER_HOUR / _PER_DAY); past it, "Too Many Attempts"."""
+
+    comments = "comments"
+    chat_messages = "chat_messages"
+    store_messages = "store_messages"
+    offers = "offers"
+
+    def window(self, settings: Settings) -> tuple[int, int]:
+        """(limit, seconds)."""
+        if self is SenderLimit.offers:
+            return settings.offers_per_day, 86400
+        limit: int = getattr(settings, f"{self.value}_per_hour")
+        return limit, 3600
+
+
+class _NoConn:
+    """The connection of an endpoint that opens its own transactions: none to use."""
+
+    dialect: Any = None
+
+    def _refuse(self) -> Any:
+        raise RuntimeError("this endpoint opens its own transactions (hub.db.raw.connect)")
+
+    async def all(self, query: Query, **params: Any) -> list[Any]:
+        return self._refuse()  # type: ignore[no-any-return]
+
+    async def one(self, query: Query, **params: Any) -> Any | None:
+        return self._refuse()
+
+    async def run(self, query: Query, **params: Any) -> int:
+        return self._refuse()  # type: ignore[no-any-return]
+
+    def on_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
+        self._refuse()
+
+
+NO_CONN: Conn = _NoConn()
+
+
 @dataclass(slots=True)
 class Call(Generic[P]):
     request: Request
@@ -73,6 +119,11 @@ class Call(Generic[P]):
     headers: dict[str, str] = field(default_factory=dict)
 
     not_logged_in: type[HojreError] = NotLoggedIn
+
+    @property
+    def client(self) -> Client:
+        """The client as throttles key it (the address; a trusted proxy's X-Forwarded-For)."""
+        return Client(client_key(self.request.scope))
 
     @property
     def session(self) -> AsyncSession:
@@ -111,12 +162,16 @@ class Call(Generic[P]):
                 self.user = accounts.caller_of(self.prelude)
             else:
                 self.user = await accounts.authenticate(
-                    self.conn, username=self.username, token=self.token
+                    self.conn,
+                    username=self.username,
+                    token=self.token,
+                    idle_days=self.hub.settings.token_idle_days,
                 )
             if self.user is None:
                 raise self.not_logged_in
         if not self.located:  # once, wherever the login ran
             self.located = True
+            accounts.note_token_use(self.conn, self.hub, user=self.user)
             where = parse_location(self.raw)
             if where is not None:
                 accounts.record_location(self.conn, self.hub, user=self.user, where=where)
@@ -184,6 +239,12 @@ class Endpoint:
     fold_login: bool = False
     # The request body's limit in bytes; None: the default (HOJRE_MAX_BODY_BYTES).
     max_body: int | None = None
+    # The handler opens its own short transactions (``hub.db.raw.connect``) and gets no
+    # connection: it hashes passwords, which must run with no transaction open and no
+    # connection held (docs/SECURITY.md). With ``auth``, the login is read before it.
+    own_transactions: bool = False
+    # Counted per caller before the handler runs (an authenticated endpoint).
+    sender_limit: SenderLimit | None = None
 
     @property
     def writes(self) -> bool:
@@ -213,7 +274,8 @@ class V1Router:
         self, path: str, params: type[V1Params] = NoParams, **options: Any
     ) -> Callable[[Handler], Handler]:
         """Options: ``auth``, ``summary``, ``cacheable``, ``not_logged_in``, ``write``,
-        ``response``, ``sql``, ``fold_login`` (see Endpoint)."""
+        ``response``, ``sql``, ``fold_login``, ``max_body``, ``own_transactions``,
+        ``sender_limit`` (see Endpoint)."""
         return self._register("GET", path, params, **options)
 
     def post(
@@ -289,7 +351,7 @@ def _make_route(endpoint: Endpoint, hub_of: Callable[[Request], Hub]) -> Callabl
 async def _run(endpoint: Endpoint, request: Request, hub: Hub) -> Response:
     headers: dict[str, str] = {}
     try:
-        raw = await collect_params(request)
+        raw = await collect_params(request, max_params=hub.settings.max_params)
         token = raw.get("token") or bearer_token(request)
         username = raw.get("username", "")
         if token or endpoint.auth or endpoint.method == "POST":
@@ -299,24 +361,33 @@ async def _run(endpoint: Endpoint, request: Request, hub: Hub) -> Response:
         params = endpoint.params.model_construct(
             None, **{name: raw[name] for name in endpoint.params.model_fields if name in raw}
         )
-        async with hub.db.raw.connect(write=endpoint.sql and endpoint.writes) as conn:
-            call: Call[Any] = Call(
-                request=request,
-                params=params,
-                raw=raw,
-                conn=conn,
-                hub=hub,
-                username=username,
-                token=token,
-                headers=headers,
-                not_logged_in=endpoint.not_logged_in,
-            )
-            if endpoint.sql:
-                body = await _handle(endpoint, call)
-            else:
-                async with hub.db.unit_of_work(write=endpoint.writes) as session:
-                    call.orm = session
+        call: Call[Any] = Call(
+            request=request,
+            params=params,
+            raw=raw,
+            conn=NO_CONN,
+            hub=hub,
+            username=username,
+            token=token,
+            headers=headers,
+            not_logged_in=endpoint.not_logged_in,
+        )
+        if endpoint.own_transactions:
+            if endpoint.auth:
+                async with hub.db.raw.connect(write=False) as conn:
+                    call.conn = conn
+                    await call.login()
+                call.conn = NO_CONN
+            body = await endpoint.handler(call)
+        else:
+            async with hub.db.raw.connect(write=endpoint.sql and endpoint.writes) as conn:
+                call.conn = conn
+                if endpoint.sql:
                     body = await _handle(endpoint, call)
+                else:
+                    async with hub.db.unit_of_work(write=endpoint.writes) as session:
+                        call.orm = session
+                        body = await _handle(endpoint, call)
     except HojreError as exc:
         return json_response(error(exc.message, exc.data), headers=headers)
     except BodyTooLarge:
@@ -327,14 +398,31 @@ async def _run(endpoint: Endpoint, request: Request, hub: Hub) -> Response:
     return json_response(body, headers=headers)
 
 
+async def _count_sender(endpoint: Endpoint, call: Call[Any]) -> None:
+    """One more of what the caller sends, in the request's transaction (a failed request
+    takes it back with everything else)."""
+    assert endpoint.sender_limit is not None
+    limit, seconds = endpoint.sender_limit.window(call.hub.settings)
+    key = f"sent-{endpoint.sender_limit.value}:{call.me.id}"
+    conn = call.conn if endpoint.sql else SessionConn(call.session)
+    [sent] = await call.hub.limiter.hit(conn, [Window(key, seconds)])
+    if sent > limit:
+        raise throttled(f"{endpoint.sender_limit.value}_per_sender")
+
+
 async def _handle(endpoint: Endpoint, call: Call[Any]) -> Mapping[str, Any]:
     if not endpoint.auth:
         return await endpoint.handler(call)
     if not endpoint.fold_login:
         await call.login()
+        if endpoint.sender_limit is not None:
+            await _count_sender(endpoint, call)
         return await endpoint.handler(call)
     call.prelude = accounts.login_prelude(
-        username=call.username, token=call.token, missing=call.not_logged_in
+        username=call.username,
+        token=call.token,
+        idle_days=call.hub.settings.token_idle_days,
+        missing=call.not_logged_in,
     )
     if call.prelude is None:
         raise call.not_logged_in

@@ -54,7 +54,9 @@ def credentials(websocket: WebSocket) -> tuple[str, str]:
 async def login(hub: Hub, username: str, token: str) -> Caller | None:
     """The token's user, read on a connection of its own."""
     async with hub.db.raw.connect(write=False) as conn:
-        return await authenticate(conn, username=username, token=token)
+        return await authenticate(
+            conn, username=username, token=token, idle_days=hub.settings.token_idle_days
+        )
 
 
 class LiveSocket:
