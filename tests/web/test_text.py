@@ -1,14 +1,25 @@
-"""hojre.core.text: digit normalisation and cellphones (API.md §0 "Cellphones")."""
+"""hojre.core.text: digit normalisation and cellphones (API.md §0 "Cellphones"); plain text and
+links (what comments, messages and profiles keep of what people type)."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from hojre.core.text import ascii_digits, normalize_cellphone, parse_int
+from hojre.core.text import (
+    ascii_digits,
+    has_url_scheme,
+    link_ok,
+    normalize_cellphone,
+    parse_int,
+    plain_text,
+    relative_path_ok,
+    web_url_ok,
+)
 
 PERSIAN = "".join(chr(0x06F0 + i) for i in range(10))  # ۰۱۲۳۴۵۶۷۸۹
 ARABIC_INDIC = "".join(chr(0x0660 + i) for i in range(10))  # ٠١٢٣٤٥٦٧٨٩
@@ -193,3 +204,266 @@ def test_parse_int_rejects_foreign_digits(digits: str, foreign: str) -> None:
     assert int(digits + foreign) >= 0
     assert parse_int(digits + foreign) is None
     assert parse_int(foreign) is None
+
+
+# -- plain_text ------------------------------------------------------------------------------
+
+TAG_LIKE = re.compile(r"<[A-Za-z/!?]")
+
+
+def nested(entity: str, depth: int) -> str:
+    """``entity`` escaped ``depth`` more times: ``&lt;`` → ``&amp;lt;`` → ``&amp;amp;lt;``…"""
+    for _ in range(depth):
+        entity = entity.replace("&", "&amp;")
+    return entity
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # The probe's finding: decoding after stripping made tags out of entities.
+        ("&lt;script&gt;alert(1)&lt;/script&gt;", "alert(1)"),
+        ("&amp;lt;b&amp;gt;x", "x"),  # escaped twice
+        ("&#60;img src=x onerror=alert(1)&#62;", ""),
+        ("&#x3C;svg/onload=alert(1)&#x3e;hi", "hi"),
+        ("&ltscript&gtx", "x"),  # legacy entities without `;`, as browsers read them
+        ("<<script>script>alert(1)", "alert(1)"),  # a tag hidden inside a tag
+        ("<scr<script>ipt>alert(1)", "ipt>alert(1)"),  # `<scr<script>` is one tag
+        ("<script>alert(1)</script>سلام", "alert(1)سلام"),
+        ("<!-- note -->متن<?php x ?>", "متن"),
+        ("<a href='javascript:alert(1)'>بخرید</a>", "بخرید"),
+        ("<&#x202e;script>x", "x"),  # a control between `<` and the name goes first
+        ("<\x00script>x", "x"),
+        # A tag never closed: its `<` goes, the rest is text.
+        ("x<y", "xy"),
+        ("<b", "b"),
+        ("<<<a", "a"),
+        ("a<!b", "a!b"),
+        ("&lt;&lt;a", "a"),
+        # Text that merely uses < > & stays readable.
+        ("a < b and c > d", "a < b and c > d"),
+        ("5 > 3", "5 > 3"),
+        ("3<5", "3<5"),  # `<` before a digit starts no tag
+        ("<3 ممنون", "<3 ممنون"),
+        ("x <= y", "x <= y"),
+        ("<س>", "<س>"),  # not a tag to a browser either
+        ("Tom &amp; Jerry", "Tom & Jerry"),
+        ("Tom & Jerry", "Tom & Jerry"),
+        ("Q&A", "Q&A"),
+        ("۵۰٪ تخفیف &quot;ویژه&quot;", '۵۰٪ تخفیف "ویژه"'),
+        # Control characters: dropped, before and after decoding; tab and line breaks stay.
+        ("&#0;", "\ufffd"),  # NUL is decoded as U+FFFD, as by browsers
+        ("&#1;", ""),
+        ("a&#12;b&#x81;c", "abc"),
+        ("\x00a\x07b\x1bc\x7f\x85", "abc"),
+        ("خط یک\nخط دو\r\n\tسه", "خط یک\nخط دو\r\n\tسه"),
+        # Bidi overrides, embeddings and isolates spoof what text says; ZWNJ, LRM, RLM stay.
+        ("\u202eRLO", "RLO"),
+        ("a\u202ab\u202bc\u202cd\u202de\u2066f\u2067g\u2068h\u2069", "abcdefgh"),
+        ("gpj.&#x202e;exe", "gpj.exe"),
+        ("سلام\u200cدنیا", "سلام\u200cدنیا"),
+        ("\u200eشماره ۱۲\u200f", "\u200eشماره ۱۲\u200f"),
+        ("\ud800x", "x"),  # a lone surrogate (JSON can carry one) has no UTF-8 form
+        ("  <p> </p>  ", ""),
+        ("  سلام  ", "سلام"),
+        # A decimal reference past 4300 digits made html.unescape raise (a 500).
+        ("&#" + "9" * 5000 + ";x", "\ufffdx"),
+        ("&#" + "0" * 5000 + "65;", "A"),
+    ],
+)
+def test_plain_text(raw: str, expected: str) -> None:
+    assert plain_text(raw) == expected
+
+
+@pytest.mark.parametrize("depth", [1, 2, 5, 7, 10, 50, 500])
+def test_nested_entities_terminate_without_a_tag(depth: int) -> None:
+    raw = nested("&lt;script&gt;alert(1)&lt;/script&gt;", depth)
+    out = plain_text(raw)
+    assert TAG_LIKE.search(out) is None
+    assert plain_text(out) == out
+    if depth <= 5:  # escaping a few times over is a client bug, not an attack: fully undone
+        assert out == "alert(1)"
+
+
+def test_crafted_input_stays_linear() -> None:
+    # The regex <[A-Za-z/!?][^>]*> rescans to the end from each `<a` with no `>` after it.
+    assert plain_text("<a" * 50_000) == "a" * 50_000
+    assert plain_text("&amp;" * 50_000) == "&" * 50_000
+    assert plain_text(nested("&lt;", 2_000)) == plain_text(plain_text(nested("&lt;", 2_000)))
+
+
+# Text built from the pieces markup is made of, so Hypothesis mostly tries near-tags.
+markup = st.lists(
+    st.sampled_from(
+        [
+            "<",
+            ">",
+            "&",
+            ";",
+            "#",
+            "/",
+            "!",
+            "?",
+            "lt",
+            "gt",
+            "amp",
+            "&lt;",
+            "&gt;",
+            "&amp;",
+            "&#60;",
+            "&#x3c;",
+            "&#62;",
+            "&#x202e;",
+            "&#1;",
+            "&#0;",
+            "script",
+            "a",
+            "b",
+            "س",
+            " ",
+            "\t",
+            "\n",
+            "\x00",
+            "\u202e",
+            "\u200c",
+            "<a>",
+            "</a>",
+            "<!--",
+            "-->",
+            "x",
+        ]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@given(st.one_of(st.text(), markup))
+@example("<<script>script>")
+@example("&<lt;script")
+@example("&<amp;lt;a")
+@example(nested("&lt;a&gt;", 9))
+def test_plain_text_leaves_no_tag_and_is_idempotent(text: str) -> None:
+    out = plain_text(text)
+    assert TAG_LIKE.search(out) is None
+    assert plain_text(out) == out
+    assert out == out.strip()
+    assert not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in out if ch not in "\t\n\r")
+
+
+@given(st.text(st.characters(exclude_characters="<&", exclude_categories=["Cc", "Cs"])))
+def test_text_without_markup_is_kept_as_typed(text: str) -> None:
+    text = "".join(
+        ch for ch in text if not ("\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069")
+    )
+    assert plain_text(text) == text.strip()
+
+
+# -- links -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://hojre.ir",
+        "https://hojre.ir/",
+        "https://www.hojre.ir/store/12?tab=comments&page=2#top",
+        "HTTPS://HOJRE.IR/A",
+        "https://hojre.ir:8443/a",
+        "https://سلام.ir/مسیر",  # IDN and a Persian path, as people paste them
+        "https://xn--mgbh0fb.ir/",
+        "http://127.0.0.1/x",
+        "http://[2001:db8::1]/x",
+        "https://t.me/maryam_channel",
+        "https://x.ir/it's",
+    ],
+)
+def test_web_urls(url: str) -> None:
+    assert web_url_ok(url)
+    assert link_ok(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        "data:text/html,<b>x</b>",
+        "vbscript:x",
+        "ftp://hojre.ir/a",
+        "mailto:a@b.ir",
+        "https://",
+        "http:///path",
+        "http://:80/",
+        "http:hojre.ir",
+        "//hojre.ir/a",
+        "hojre.ir",
+        "https://hojre.ir/a b",
+        "https://hojre.ir/a\tb",
+        " https://hojre.ir",
+        "https://hojre.ir/\x00",
+        "https://hojre.ir/\u202e",
+        "https://hojre.ir/\u00a0",
+        'https://hojre.ir/"><script>alert(1)</script>',
+        "https://hojre.ir/<x>",
+        "https://hojre.ir\\@evil.example",
+        "https://hojre.ir/`",
+        "https://hojre.ir@evil.example/",
+        "https://user:pass@hojre.ir/",
+        "https://hojre.ir:99999/",
+        "https://hojre.ir:port/",
+        "http://[::1/",
+        "https://a..b/",
+        "https://-/",
+        "https://a-.ir/",
+        "https://_x.ir/",
+    ],
+)
+def test_not_web_urls(url: str) -> None:
+    assert not web_url_ok(url)
+
+
+@pytest.mark.parametrize(
+    ("path", "ok"),
+    [
+        ("img/avatars/a.png", True),
+        ("img/demo/user-12.jpg", True),
+        ("a.png", True),
+        ("img/a..b.png", True),  # `..` inside a name is not a parent directory
+        ("./img/a.png", True),
+        ("", False),
+        ("/etc/passwd", False),
+        ("//evil.example/a.png", False),
+        ("../a.png", False),
+        ("img/../../etc/passwd", False),
+        ("img/..", False),
+        ("img/a b.png", False),
+        ("img\\a.png", False),
+        ("img/a.png?x=1", False),
+        ("javascript:alert(1)", False),
+        ("img/تصویر.png", False),  # only ASCII names, as our uploads write them
+    ],
+)
+def test_relative_paths(path: str, ok: bool) -> None:
+    assert relative_path_ok(path) is ok
+    assert link_ok(path) is ok
+
+
+@pytest.mark.parametrize(
+    ("value", "scheme"),
+    [
+        ("javascript:alert(1)", True),
+        ("java\tscript:alert(1)", True),  # browsers drop tabs and line breaks in URLs
+        ("java\nscript:x", True),
+        ("https://t.me/x", True),
+        ("tel:0912", True),
+        ("my_id", False),
+        ("@my_id", False),
+        ("t.me/my_id", False),
+        ("img/a.png", False),
+        ("1x:y", False),  # a scheme starts with a letter
+        ("", False),
+    ],
+)
+def test_has_url_scheme(value: str, scheme: bool) -> None:
+    assert has_url_scheme(value) is scheme

@@ -11,15 +11,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hojre.accounts.models import User
 from hojre.accounts.schemas import PROFILE_TEXT_FIELDS, ProfileChanges
 from hojre.core.errors import ValidationFailed
-from hojre.core.text import ascii_digits, parse_int
+from hojre.core.text import (
+    ascii_digits,
+    drop_controls,
+    has_url_scheme,
+    link_ok,
+    parse_int,
+    plain_text,
+    web_url_ok,
+)
 from hojre.geo.models import City, Hood, State
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 _LANDLINE = re.compile(r"0[0-9]{10}")
-# Control characters (tab and line breaks aside) are dropped from profile text, as from
-# comments: PostgreSQL refuses NUL in text (a 500), and none of them belongs in a profile.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ID_MAX = 2**31 - 1
+# Ids or links: a value with a scheme must be an http(s) URL (`javascript:` is a scheme too).
+_SOCIAL = frozenset(
+    ("telegram", "telegram_channel", "instagram", "twitter", "linkedin", "facebook", "googleplus")
+)
 
 
 _LABELS = {"telegram_channel": "Telegram Channel", "googleplus": "Googleplus"}
@@ -31,7 +40,8 @@ def _label(name: str) -> str:
 
 async def update_profile(session: AsyncSession, *, user: User, changes: ProfileChanges) -> User:
     """Validate every rule, report all failures at once, then write."""
-    sent = {k: _CONTROL.sub("", v).strip() for k, v in changes.values.items()}
+    # Other users see these (a comment's userTitle is the author's name): plain text only.
+    sent = {k: plain_text(v) for k, v in changes.values.items()}
     problems: list[str] = []
     clean: dict[str, object] = {}
 
@@ -45,6 +55,8 @@ async def update_profile(session: AsyncSession, *, user: User, changes: ProfileC
         if name in sent:
             if len(sent[name]) > limit:
                 problems.append(f"{_label(name)} should contain at most {limit} characters.")
+            elif not _link_ok(name, sent[name], typed=changes.values[name]):
+                problems.append(f"{_label(name)} is not a valid URL.")
             else:
                 clean[name] = sent[name] or None
     if sent.get("address") and len(sent["address"]) < 5:
@@ -91,6 +103,18 @@ async def update_profile(session: AsyncSession, *, user: User, changes: ProfileC
     except IntegrityError as exc:  # a parallel edit took the email first
         raise ValidationFailed(["This email address has already been taken."]) from exc
     return user
+
+
+def _link_ok(name: str, value: str, *, typed: str) -> bool:
+    """The URL rules of ``website``, ``avatar`` and the social ids, on the cleaned value."""
+    is_link = name in ("website", "avatar") or (name in _SOCIAL and has_url_scheme(value))
+    if not value or not is_link:
+        return True
+    # A link is stored as typed or refused: a URL in which plain_text found entities or tags
+    # was not typed as a URL (and html.unescape reads `&para=1` as `¶=1`, `&times` as `×`).
+    if value != drop_controls(typed).strip():
+        return False
+    return link_ok(value) if name == "avatar" else web_url_ok(value)
 
 
 async def _check_places(

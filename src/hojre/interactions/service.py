@@ -10,8 +10,6 @@ Statements are :class:`~hojre.core.sql.Query` objects built once per target and 
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -39,6 +37,7 @@ from hojre.core.dialect import upsert_for
 from hojre.core.errors import ValidationFailed
 from hojre.core.pagination import Page, PagedQuery, PageRequest
 from hojre.core.sql import Conn, Query
+from hojre.core.text import plain_text
 from hojre.interactions.errors import CommentNotFound, TargetNotFound
 from hojre.interactions.models import Comment, Mark, View
 from hojre.interactions.registry import (
@@ -250,14 +249,6 @@ async def add_view(conn: Conn, *, user_id: int, target: TargetKind, target_id: i
 
 
 # -- comments --------------------------------------------------------------------------------
-
-_TAG = re.compile(r"<[^>]*>")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def plain_text(value: str) -> str:
-    """Comments are plain text: tags dropped, entities decoded, control characters removed."""
-    return _CONTROL.sub("", html.unescape(_TAG.sub("", value))).strip()
 
 
 @dataclass(frozen=True, slots=True)

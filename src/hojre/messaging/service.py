@@ -8,7 +8,6 @@ the same error, so ids reveal nothing.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -40,10 +39,9 @@ from hojre.core.errors import ValidationFailed
 from hojre.core.events import EventBus, to_role, to_user
 from hojre.core.pagination import Page, PagedQuery, PageRequest
 from hojre.core.sql import Conn, Prelude, Query
-from hojre.core.text import full_name
+from hojre.core.text import full_name, link_ok, plain_text
 from hojre.interactions.models import Comment, Mark, View
 from hojre.interactions.registry import InteractionKind, TargetKind
-from hojre.interactions.service import plain_text
 from hojre.messaging import errors
 from hojre.messaging.models import (
     Broadcast,
@@ -58,9 +56,6 @@ from hojre.messaging.models import (
 TEXT_MAX = 2000
 TITLE_MAX = 200
 ATTACHMENT_MAX = 500
-# A relative path (no "..", no leading "/") or an http(s) URL without spaces, control
-# characters (PostgreSQL rejects NUL: a 500) or the quotes and brackets no URL may hold raw.
-_ATTACHMENT = re.compile(r'https?://[^\s\x00-\x1f\x7f"<>]+|(?!/)(?!.*\.\.)[A-Za-z0-9_\-./]+')
 
 
 # -- validation ------------------------------------------------------------------------------
@@ -79,7 +74,8 @@ def check_attachment(value: str | None, label: str) -> tuple[str | None, list[st
     if not value:
         return None, []
     value = value.strip()
-    if len(value) > ATTACHMENT_MAX or _ATTACHMENT.fullmatch(value) is None:
+    # The avatar's rule (core.text.link_ok): an http(s) URL with a host, or a relative path.
+    if len(value) > ATTACHMENT_MAX or not link_ok(value):
         return None, [f"{label} must be a relative path or an http(s) URL."]
     return value, []
 
