@@ -163,8 +163,8 @@ def _compile(statement: Executable, dialect: Dialect) -> Compiled:
     # SQLAlchemy's execution, which this layer skips: the column would be written NULL.
     prefetch = [*compiled.insert_prefetch, *compiled.update_prefetch]
     if prefetch:
-        names = ", ".join(sorted(column.key for column in prefetch))
-        raise ValueError(f"give the statement a value for {names} (a Python-side default)")
+        missing = ", ".join(sorted(column.key for column in prefetch))
+        raise ValueError(f"give the statement a value for {missing} (a Python-side default)")
     names = tuple(compiled.positiontup or ())
     binds = [compiled.binds[name] for name in names]
     if any(bind.expanding for bind in binds):

@@ -21,7 +21,7 @@ from hojre.interactions.registry import (
     TargetKind,
 )
 from hojre.interactions.service import ActivityItem, CommentItem
-from hojre.web_v1.endpoint import Call, Handler, V1Params, V1Router, param
+from hojre.web_v1.endpoint import Call, Handler, SenderLimit, V1Params, V1Router, param
 from hojre.web_v1.envelopes import listing, ok, page_request
 from hojre.web_v1.params import NO_ID, wire_id
 
@@ -213,7 +213,8 @@ class CommentParams(V1Params):
     score: str | None = param("1–5 (optional).", type="integer", minimum=1, maximum=5)
 
 
-@router.post("/user/add-comment", CommentParams, auth=True, summary="Comment on a target")
+@router.post("/user/add-comment", CommentParams, auth=True, sender_limit=SenderLimit.comments,
+             summary="Comment on a target")  # fmt: skip
 async def add_comment(call: Call[CommentParams]) -> dict[str, Any]:
     p = call.params
     target = parse_target(p.target, allow_user=True)

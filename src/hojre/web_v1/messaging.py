@@ -12,7 +12,7 @@ from hojre.core.text import full_name, parse_int
 from hojre.messaging import service
 from hojre.messaging.models import Broadcast, Offer
 from hojre.messaging.service import ChatItem, MessageItem, OfferItem, StoreMessageItem
-from hojre.web_v1.endpoint import Call, V1Params, V1Router, param
+from hojre.web_v1.endpoint import Call, SenderLimit, V1Params, V1Router, param
 from hojre.web_v1.envelopes import listing, ok, page_request
 from hojre.web_v1.openapi import Reply
 from hojre.web_v1.params import wire_id
@@ -136,6 +136,7 @@ class SendChatMessageParams(V1Params):
 
 
 @router.post("/user/send-chat-message", SendChatMessageParams, auth=True, sql=True,
+             sender_limit=SenderLimit.chat_messages,
              summary="Send a message in a chat")  # fmt: skip
 async def send_chat_message(call: Call[SendChatMessageParams]) -> dict[str, Any]:
     message = await service.send_chat_message(
@@ -188,6 +189,7 @@ class SubmitStoreMessageParams(V1Params):
 
 
 @router.post("/user/submit-store-message", SubmitStoreMessageParams, auth=True,
+             sender_limit=SenderLimit.store_messages,
              summary="Send a message to a store")  # fmt: skip
 async def submit_store_message(call: Call[SubmitStoreMessageParams]) -> dict[str, Any]:
     p = call.params
@@ -302,7 +304,7 @@ class SendOfferParams(V1Params):
                               type="integer")  # fmt: skip
 
 
-@router.post("/seller/send-offer", SendOfferParams, auth=True,
+@router.post("/seller/send-offer", SendOfferParams, auth=True, sender_limit=SenderLimit.offers,
              summary="Send an offer to a customer of the caller's store")  # fmt: skip
 async def send_offer(call: Call[SendOfferParams]) -> dict[str, Any]:
     p = call.params
