@@ -149,17 +149,24 @@ async def test_last_page_is_partial(client: httpx.AsyncClient) -> None:
 
 
 async def test_page_past_the_end_is_empty(client: httpx.AsyncClient) -> None:
-    # The largest page accepted is 18 digits: its OFFSET would overflow a 64-bit integer.
-    for page in (PAGES + 1, 1000, 999_999_999_999_999_999):
-        body = await fetch(client, "/cities", [("page", str(page))])
-        assert body["items"] == [], page
-        assert body["_meta"] == meta(TOTAL, PAGES, page, 300), page
+    # The largest page is 18 digits (its OFFSET is capped, never overflowing a 64-bit integer);
+    # any bigger number is that page: past the end, not page 1 (the probe's page=10**18).
+    largest = 999_999_999_999_999_999
+    for raw, page in [
+        *((str(p), p) for p in (PAGES + 1, 1000, largest)),
+        (str(10**18), largest),
+        ("9" * 5000, largest),
+        ("۱" + "۰" * 30, largest),
+    ]:
+        body = await fetch(client, "/cities", [("page", raw)])
+        assert body["items"] == [], raw
+        assert body["_meta"] == meta(TOTAL, PAGES, page, 300), raw
         # prev points at a page that has items, not at the empty page before this one.
         assert link_pages(body) == {
             "self": (page, 300),
             "first": (1, 300),
             "prev": (PAGES, 300),
-        }, page
+        }, raw
 
 
 async def test_middle_page_has_every_link(client: httpx.AsyncClient) -> None:

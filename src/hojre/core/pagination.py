@@ -14,6 +14,9 @@ from hojre.core.sql import Conn, Query
 T = TypeVar("T")
 
 MAX_PER_PAGE = 300
+# The last page a request can name (18 digits, as parse_int reads): a bigger number is this
+# page, past the end of every list, not page 1.
+MAX_PAGE = 10**18 - 1
 # OFFSET is a signed 64-bit integer on SQLite and PostgreSQL; a page number may be any digits.
 MAX_OFFSET = 2**63 - 1
 

@@ -9,8 +9,8 @@ from urllib.parse import parse_qsl, urlencode, urlunsplit
 
 from starlette.datastructures import URL
 
-from hojre.core.pagination import MAX_PER_PAGE, Page, PageRequest
-from hojre.core.text import parse_int
+from hojre.core.pagination import MAX_PAGE, MAX_PER_PAGE, Page, PageRequest
+from hojre.core.text import ascii_digits, parse_int
 
 T = TypeVar("T")
 
@@ -23,13 +23,27 @@ def error(message: str, data: Any = "") -> dict[str, Any]:
     return {"status": "error", "message": message, "data": data}
 
 
+_DIGITS = re.compile(r"\+?0*([0-9]+)")
+
+
+def page_number(raw: str | None) -> int:
+    """A 1-based page from the wire: 1 when absent, not a number or below 1; any number of
+    digits past :data:`MAX_PAGE` is that page (past the end of every list), never page 1."""
+    match = _DIGITS.fullmatch(ascii_digits(raw or "").strip())
+    if match is None:
+        return 1
+    digits = match.group(1)
+    # Compared by length first: int() of a body-sized string of digits is slow, then refused.
+    page = MAX_PAGE if len(digits) > len(str(MAX_PAGE)) else min(int(digits), MAX_PAGE)
+    return max(page, 1)
+
+
 def page_request(params: Mapping[str, str]) -> PageRequest:
     """``page`` (1-based) and ``per-page`` or its alias ``perPage`` (default and cap 300)."""
-    page = parse_int(params.get("page"))
     per_page = parse_int(params.get("per-page") or params.get("perPage"))
     if per_page is None or per_page < 1:
         per_page = MAX_PER_PAGE
-    return PageRequest(page=page if page and page > 0 else 1, per_page=min(per_page, MAX_PER_PAGE))
+    return PageRequest(page=page_number(params.get("page")), per_page=min(per_page, MAX_PER_PAGE))
 
 
 _PAGING_KEYS = frozenset({"page", "per-page", "perPage"})

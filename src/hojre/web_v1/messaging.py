@@ -13,7 +13,7 @@ from hojre.messaging import service
 from hojre.messaging.models import Broadcast, Offer
 from hojre.messaging.service import ChatItem, MessageItem, OfferItem, StoreMessageItem
 from hojre.web_v1.endpoint import Call, SenderLimit, V1Params, V1Router, param
-from hojre.web_v1.envelopes import listing, ok, page_request
+from hojre.web_v1.envelopes import listing, ok, page_number, page_request
 from hojre.web_v1.openapi import Reply
 from hojre.web_v1.params import wire_id
 
@@ -42,10 +42,9 @@ def store_side(
 
 def store_side_page(raw: dict[str, str] | Any) -> PageRequest:
     """Store-side lists are paged with ``page`` and ``pageSize``."""
-    page = parse_int(raw.get("page"))
     size = parse_int(raw.get("pageSize"))
     size = MAX_PER_PAGE if size is None or size < 1 else min(size, MAX_PER_PAGE)
-    return PageRequest(page=page if page and page > 0 else 1, per_page=size)
+    return PageRequest(page=page_number(raw.get("page")), per_page=size)
 
 
 # -- chats -----------------------------------------------------------------------------------
