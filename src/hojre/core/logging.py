@@ -3,31 +3,153 @@
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote_plus
 
-_SECRET = re.compile(r"(?i)\b(token|password|oldPassword|newPassword|code)(=|%3D)[^&\s\"']*")
-_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-_.~+/]+=*")
 REDACTED = "[redacted]"
+
+# Normalised parameter names (see ``_normalise_key``) whose values never reach a log.
+SECRET_KEYS = frozenset(
+    {
+        "token",
+        "accesstoken",
+        "password",
+        "oldpassword",
+        "newpassword",
+        "code",
+        "activationcode",
+        "apikey",
+    }
+)
+
+_BEARER = re.compile(r"(?i)(bearer(?:\s|%20|\+)+)[A-Za-z0-9\-_.~+/]+=*")
+
+# A key is made of ``[A-Za-z0-9_.%[]+~-]``: raw or percent-encoded, brackets for
+# ``Model[field]``. ASCII on purpose: uvicorn logs the query raw, and Unicode ``\w`` doubles
+# the scan time; a non-ASCII character next to a key only acts as a boundary, missing nothing.
+_PAIR = re.compile(
+    # The boundary before a key is consumed, not looked behind: a pattern opening with a
+    # character class lets the engine skip the inside of words in C, which halves the cost.
+    # Any non-key character is a boundary (so ``zipcode`` never yields ``code``), and so is
+    # an encoded ``&`` after an encoded value. The text gets a leading space for its start.
+    r"(?P<pre>[^A-Za-z0-9_.%\[\]+~-]|%(?:25)*26)"
+    # Possessive: a key stops at a non-key character or an encoded ``=``/``&``, so backtracking
+    # could never match. Were ``%26`` allowed inside, a run of them would be rescanned from
+    # each of its starts (quadratic on a hostile URL).
+    r"(?P<key>(?:[A-Za-z0-9_.\[\]+~-]|%(?!(?:25)*(?:3[dD]|26)))++)"
+    r"(?:"
+    # A closing quote is left unconsumed: it is the boundary of whatever key follows.
+    r"(?P<sep>=)(?P<val>\"[^\"]*(?=\")|'[^']*(?=')|[^&;\s\"']*)"
+    # An encoded ``=`` means an encoded query: its value ends at an ``&`` encoded as many
+    # times as the ``=`` was (``%3D``/``%26``, ``%253D``/``%2526``, ...).
+    r"|(?P<esep>%(?P<level>(?:25)*)3[dD])(?P<eval>(?:[^&;\s\"'%]|%(?!(?P=level)26))*+)"
+    # No re.IGNORECASE: it makes every character class case-fold, which is the slow part.
+    r")"
+)
+_SPLIT = re.compile(r"[&?/;\s]")
+_MAX_DEPTH = 3
+_DECODE_ROUNDS = 3
+_CACHED_KEY_LEN = 64
+
+
+def _is_secret_key(key: str) -> bool:
+    """Whether ``key`` (as written in the log) names a secret once normalised."""
+    # Real keys are short; caching long ones would only pin a hostile URL's text in memory.
+    if len(key) <= _CACHED_KEY_LEN:
+        return _is_secret_key_cached(key)
+    return _normalise_key(key) in SECRET_KEYS
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_secret_key_cached(key: str) -> bool:
+    return _normalise_key(key) in SECRET_KEYS
+
+
+def _normalise_key(key: str) -> str:
+    """``User%5Bnew_Password%5D`` -> ``newpassword``: decoded, field of ``Model[field]``, folded."""
+    name = key
+    for _ in range(_DECODE_ROUNDS):
+        decoded = unquote_plus(name)
+        if decoded == name:
+            break
+        name = decoded
+    # A key found inside an encoded value may carry the encoded ``?``/``&``/``/`` before it.
+    name = _SPLIT.split(name)[-1]
+    name = name.removesuffix("[]")
+    if name.endswith("]") and "[" in name:
+        name = name[name.rindex("[") + 1 : -1]
+    return name.lower().replace("-", "").replace("_", "")
+
+
+def _may_hold_pair(text: str) -> bool:
+    if "=" in text:
+        return True
+    lowered = text.lower()
+    # ``253d`` covers ``%253D`` and every deeper encoding of ``=``.
+    return "%3d" in lowered or "253d" in lowered
+
+
+def _redact_pairs(text: str, depth: int) -> str:
+    def replace(match: re.Match[str]) -> str:
+        value = match["val"] if match["sep"] is not None else match["eval"]
+        if not value:
+            return match[0]
+        head = match[0][: -len(value)]
+        if _is_secret_key(match["key"]):
+            # A quoted value keeps its opening quote; the closing one was never consumed.
+            return head + (value[0] + REDACTED if value[0] in "\"'" else REDACTED)
+        if depth < _MAX_DEPTH and _may_hold_pair(value):
+            # A ``next=``/``href=`` value may be a whole (encoded) query of its own.
+            return head + _redact_pairs(value, depth + 1)
+        return match[0]
+
+    return _PAIR.sub(replace, " " + text)[1:]
 
 
 def redact(text: str) -> str:
-    return _BEARER.sub(r"\1" + REDACTED, _SECRET.sub(r"\1\2" + REDACTED, text))
+    """``text`` with secret query values and bearer tokens replaced by ``REDACTED``."""
+    lowered = text.lower()
+    has_bearer = "bearer" in lowered
+    # Most access-log arguments (address, method, version, a plain path) end here.
+    if not has_bearer and "=" not in text and "%3d" not in lowered and "253d" not in lowered:
+        return text
+    if has_bearer:
+        # Before the pairs: ``token=Bearer abc`` would otherwise keep ``abc``.
+        text = _BEARER.sub(r"\1" + REDACTED, text)
+    return _redact_pairs(text, 0)
+
+
+def _may_hold_secret(text: str) -> bool:
+    return _may_hold_pair(text) or "bearer" in text.lower()
 
 
 class RedactFilter(logging.Filter):
     """Rewrites the message and its arguments (uvicorn's access log passes the path as one)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in args)
+        elif isinstance(args, Mapping):
+            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in args.items()}
         if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
-        elif isinstance(record.args, dict):
-            record.args = {
-                k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()
-            }
+            if record.args and _may_hold_secret(record.msg):
+                # ``"password=%s"`` holds the key and the secret in different places, and
+                # redacting the template alone would break ``%`` formatting: format first.
+                # uvicorn's access template has no ``=``, so its args keep their shape.
+                try:
+                    formatted = record.msg % record.args
+                except (TypeError, ValueError, KeyError):
+                    record.msg = redact(record.msg)
+                else:
+                    record.msg = redact(formatted)
+                    record.args = ()
+            else:
+                record.msg = redact(record.msg)
         return True
 
 
