@@ -218,9 +218,11 @@ def _form(params: dict[str, Any]) -> dict[str, str]:
     return {k.replace("__", "-"): str(v) for k, v in params.items() if v is not None}
 
 
-def app_client(hub: Hub) -> httpx.AsyncClient:
+def app_client(hub: Hub, *, client: str = "127.0.0.1") -> httpx.AsyncClient:
+    """A client of the app; ``client`` is the address it connects from (throttles key on it)."""
     app = create_app(hub.settings, hub=hub)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    transport = httpx.ASGITransport(app=app, client=(client, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
 @pytest.fixture

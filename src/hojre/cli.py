@@ -256,8 +256,8 @@ def serve(
         reload=reload,
         log_config=log_config(settings.log_level),
         access_log=settings.access_log if access_log is None else access_log,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+        # The app reads X-Forwarded-* itself (trusting HOJRE_FORWARDED_ALLOW_IPS only).
+        proxy_headers=False,
         server_header=False,
     )
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hojre.core.clock import utcnow
 from hojre.core.db import Base
+from hojre.geo import models as _geo  # noqa: F401 (the tables users' foreign keys refer to)
 
 
 class Role(IntEnum):

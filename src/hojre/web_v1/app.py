@@ -5,21 +5,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from hojre import __version__
+from hojre import __version__, maintenance
 from hojre.core.hub import Hub
+from hojre.core.metrics import REGISTRY
 from hojre.core.settings import Settings, get_settings
 from hojre.web_v1 import accounts, catalog, geo, interactions, messaging
 from hojre.web_v1.endpoint import SERVER_ERROR, Dispatch, V1Router, json_response
+from hojre.web_v1.guard import Guard
 from hojre.web_v1.live import mount as mount_live
 from hojre.web_v1.openapi import ENVELOPE_SCHEMAS, SECURITY_SCHEMES, Reply, responses
 
@@ -52,7 +57,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
             app.state.hub = Hub.from_settings(settings or get_settings())
         current: Hub = app.state.hub
         stop = asyncio.Event()
-        sweeper = None
+        background: list[asyncio.Task[None]] = []
         try:
             # Events published by other processes reach this one's sockets through Redis
             # (a no-op without Redis). A hub passed in by a test is closed by its owner.
@@ -62,15 +67,21 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
             # pausing every request in flight (the p99 under load).
             gc.freeze()
             if current.settings.run_background_tasks:
-                sweeper = asyncio.create_task(current.outbox.run_sweeper(stop))
+                background = [
+                    asyncio.create_task(current.outbox.run_sweeper(stop)),
+                    asyncio.create_task(maintenance.run(current, stop)),
+                ]
             yield
         finally:
             stop.set()
-            if sweeper is not None:
-                await sweeper
+            for task in background:
+                await task
             if own:
                 await current.aclose()
 
+    # The settings in effect: a test's hub brings its own.
+    config = settings or (hub.settings if hub else get_settings())
+    docs = config.docs_on  # off by default in production: no public map of every endpoint
     app = FastAPI(
         title="Hojre v1",
         version=__version__,
@@ -78,6 +89,8 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         "`status: error`; parameters come from the query string or the body.",
         lifespan=lifespan,
         redoc_url=None,
+        docs_url="/docs" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
         # "/web/stores/" is an unknown path (the contract's 404 body), not a redirect.
         redirect_slashes=False,
     )
@@ -103,6 +116,25 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         endpoints=[(f"/web{e.path}", e) for router in ROUTERS for e in router.endpoints],
         hub_of=_hub,
     )
+    # Bodies are bounded before Dispatch runs any endpoint.
+    app.add_middleware(
+        Guard,
+        settings=config,
+        limits={f"/web{e.path}": e.max_body for r in ROUTERS for e in r.endpoints if e.max_body},
+    )
+    # Outermost: the client's address and scheme as a trusted proxy reports them, for the
+    # throttles (hojre.core.net) and the guard's HSTS, under any ASGI server.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=config.forwarded_allow_ips)
+
+    if config.metrics_token:
+        expected = f"Bearer {config.metrics_token}".encode()
+
+        @app.get("/metrics", include_in_schema=False)
+        async def metrics(request: Request) -> Response:
+            given = request.headers.get("authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                return json_response(NOT_FOUND, status=404)  # no hint that it exists
+            return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
