@@ -205,13 +205,13 @@ def note_token_use(tx: Conn, hub: Hub, *, user: Caller) -> None:
     tx.on_commit(write)
 
 
+# Where the user is is not an edit of the profile: updated_at stays.
 _LOCATION = Query(
     update(User)
     .where(User.id == _USER_ID)
-    # Where the user is is not an edit of the profile: updated_at stays.
     .values(longitude=bindparam("x"), latitude=bindparam("y"), located_at=_NOW,
-            updated_at=User.updated_at)  # fmt: skip
-)
+            updated_at=User.updated_at)
+)  # fmt: skip
 
 
 def record_location(tx: AsyncSession | Conn, hub: Hub, *, user: Caller, where: Location) -> None:
