@@ -528,3 +528,39 @@ async def test_the_client_address_comes_from_a_trusted_proxy_only(hub: Hub) -> N
         owner = {"X-Forwarded-For": f"192.0.2.77, {OWNER_ADDRESS}"}
         body = await proxy.post("/user/login", username=VICTIM, password="owner-pw", headers=owner)
         assert body["message"] == "Login Success"
+
+
+async def test_1_checking_codes_of_a_contested_number_costs_no_hashing_past_its_tries(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A contested activation hashes a temporary password; a code that cannot be tried any
+    more (5 tries spent) is refused before any hashing, so guesses cannot burn CPU."""
+    async with clients(hub, STRANGER_ADDRESS, OWNER_ADDRESS) as (stranger, owner):
+        await stranger.post("/user/register", username=VICTIM, password="stranger-pw")
+        await owner.post("/user/register", username=VICTIM, password="owner-pw")
+        code = await owner.last_code(VICTIM)
+        wrong = "10000" if code != "10000" else "10001"
+        hashed = 0
+        real = PasswordHasher.hash
+
+        def counted(self: PasswordHasher, password: str | bytes, **kwargs: Any) -> str:
+            nonlocal hashed
+            hashed += 1
+            return real(self, password, **kwargs)
+
+        monkeypatch.setattr(PasswordHasher, "hash", counted)
+        for _ in range(25):
+            body = await stranger.post("/user/checkactivationcode", username=VICTIM, code=wrong)
+            assert body["message"] == "Incorrect Code"
+        assert hashed == 5
+        body = await owner.post("/user/checkactivationcode", username=VICTIM, code=code)
+        assert body["message"] == "Incorrect Code"  # the tries are spent for everyone
+
+
+async def test_3_codes_asked_for_unknown_numbers_spend_the_address_budget(hub: Hub) -> None:
+    async with clients(hub, STRANGER_ADDRESS) as (stranger,):
+        answers = [
+            (await stranger.post("/user/newactivationcode", username=f"0935{i:07d}"))["message"]
+            for i in range(11)
+        ]
+    assert answers == ["User is not registered"] * 10 + ["Too Many Attempts"]

@@ -244,8 +244,10 @@ class Account(NamedTuple):
     role: int
     temp_password_hash: str | None
     temp_password_expires_at: datetime | None
-    # The pending registration's code, if any.
+    # The pending registration's code, if any: its tries and end.
     has_code: bool
+    code_tries: int | None
+    code_expires_at: datetime | None
     contested: bool
 
 
@@ -254,7 +256,7 @@ _ACCOUNT = Query(
         User.id, User.cellphone, User.password_hash, User.is_active, User.role,
         User.temp_password_hash, User.temp_password_expires_at,
         (ActivationCode.user_id.is_not(None)).label("has_code"),
-        ActivationCode.contested,
+        ActivationCode.tries, ActivationCode.expires_at, ActivationCode.contested,
     )
     .outerjoin(ActivationCode, ActivationCode.user_id == User.id)
     .where(User.cellphone == _CELLPHONE)
@@ -265,7 +267,7 @@ async def _account(conn: Conn, cellphone: str) -> Account | None:
     row = await conn.one(_ACCOUNT, cellphone=cellphone)
     if row is None:
         return None
-    return Account._make((*row[:-2], bool(row.has_code), bool(row.contested)))
+    return Account._make((*row[:-4], bool(row.has_code), *row[-3:-1], bool(row.contested)))
 
 
 def _throttle(counts: Sequence[int], limits: Sequence[tuple[str, int]]) -> None:
@@ -339,27 +341,36 @@ class Client:
     address: str
 
 
-def sms_windows(
+def address_budget(hub: Hub, client: Client) -> tuple[Window, tuple[str, int]]:
+    """The client address's budget of SMS-sending requests (sent or not: an unknown number
+    spends it too, so numbers cannot be enumerated through it)."""
+    s = hub.settings
+    window = Window(f"sms-from:{client.address}", s.sms_address_window_seconds)
+    return window, ("sms_per_address", s.sms_address_max_requests)
+
+
+def code_budgets(
     hub: Hub, client: Client, cellphone: str
 ) -> tuple[list[Window], list[tuple[str, int]]]:
-    """The budgets an activation code spends: the client address's SMS budget, then the
-    number's codes asked for by this client (one a minute, a few a day: a stranger spends
-    their own, never the owner's), then the number's codes from everyone (a day's ceiling
-    against SMS bombing)."""
+    """What an activation code spends: the number's codes asked for by this client (one a
+    minute, a few a day: a stranger spends their own, never the owner's), and the number's
+    codes from everyone (a day's ceiling against SMS bombing)."""
     s = hub.settings
     windows = [
-        Window(f"sms-from:{client.address}", s.sms_address_window_seconds),
         Window(f"code-minute:{cellphone}:{client.address}", 60),
         Window(f"code-day:{cellphone}:{client.address}", 86400),
         Window(f"code-day:{cellphone}", 86400),
     ]
     limits = [
-        ("sms_per_address", s.sms_address_max_requests),
         ("codes_per_minute", s.activation_codes_per_minute),
         ("codes_per_day", s.activation_codes_per_day),
         ("codes_per_number", s.activation_codes_number_per_day),
     ]
     return windows, limits
+
+
+def _within(counts: Sequence[int], limits: Sequence[tuple[str, int]]) -> bool:
+    return all(n <= limit for n, (_, limit) in zip(counts, limits, strict=True))
 
 
 async def register(hub: Hub, *, cellphone: str, password: str, client: Client) -> Registered:
@@ -375,16 +386,16 @@ async def register(hub: Hub, *, cellphone: str, password: str, client: Client) -
     """
     s = hub.settings
     raw = hub.db.raw
-    sms, sms_limits = sms_windows(hub, client, cellphone)
+    budget, budget_limit = address_budget(hub, client)
+    codes, code_limits = code_budgets(hub, client, cellphone)
+    mine = Window(f"register:{cellphone}:{client.address}", s.register_window_seconds)
     async with raw.connect(write=True) as conn:
-        counts = await hub.limiter.hit(
-            conn, [Window(f"register:{cellphone}:{client.address}", s.register_window_seconds),
-                   *sms],
-        )  # fmt: skip
-    # The number's register ceiling and the address's budget refuse outright; the code
-    # budgets only decide whether a new code may go out.
-    _throttle(counts[:2], [("registers_per_number", s.register_max_sends), sms_limits[0]])
-    may_send = all(n <= limit for n, (_, limit) in zip(counts[2:], sms_limits[1:], strict=True))
+        counts = await hub.limiter.hit(conn, [mine, budget])
+        over = counts[0] > s.register_max_sends or counts[1] > budget_limit[1]
+        # The code budgets only decide whether a new code may go out (a refused request
+        # spends none of them).
+        may_send = not over and _within(await hub.limiter.hit(conn, codes), code_limits)
+    _throttle(counts, [("registers_per_client", s.register_max_sends), budget_limit])
 
     for _ in range(3):
         async with raw.connect(write=False) as conn:
@@ -455,15 +466,19 @@ async def _send_code(conn: Conn, hub: Hub, user_id: int, cellphone: str) -> None
 
 async def new_activation_code_for(hub: Hub, *, cellphone: str, client: Client) -> None:
     """Send the pending registration a new code (the old one dies)."""
-    sms, limits = sms_windows(hub, client, cellphone)
+    budget, budget_limit = address_budget(hub, client)
     async with hub.db.raw.connect(write=True) as conn:
-        counts = await hub.limiter.hit(conn, sms)
+        counts = await hub.limiter.hit(conn, [budget])
         account = await _account(conn, cellphone)
-        if account is None:
-            raise errors.NotRegistered
-        if account.is_active:
-            raise errors.AlreadyActivated
-        _throttle(counts, limits)
+    _throttle(counts, [budget_limit])
+    if account is None:
+        raise errors.NotRegistered
+    if account.is_active:
+        raise errors.AlreadyActivated
+    codes, code_limits = code_budgets(hub, client, cellphone)
+    async with hub.db.raw.connect(write=True) as conn:
+        # Counted with the code they pay for: a refused one rolls back with it.
+        _throttle(await hub.limiter.hit(conn, codes), code_limits)
         await _send_code(conn, hub, account.id, cellphone)
 
 
@@ -507,7 +522,7 @@ async def check_activation_code(hub: Hub, *, cellphone: str, code: str) -> None:
             raise errors.IncorrectCode
         if account.is_active:
             return  # a retried request after success
-        if CODE.fullmatch(code) is None:
+        if CODE.fullmatch(code) is None or not _code_usable(hub, account):
             raise errors.IncorrectCode
         temp = temp_hash = None
         if account.contested:  # hashed now, outside the transaction
@@ -519,6 +534,17 @@ async def check_activation_code(hub: Hub, *, cellphone: str, code: str) -> None:
             continue
         return
     raise errors.IncorrectCode
+
+
+def _code_usable(hub: Hub, account: Account) -> bool:
+    """Whether the code may still be tried (checked again by the spending UPDATE); what
+    cannot be tried costs no password hashing."""
+    return (
+        account.code_tries is not None
+        and account.code_tries < hub.settings.activation_code_max_tries
+        and account.code_expires_at is not None
+        and account.code_expires_at > utcnow()
+    )
 
 
 async def _activate(
