@@ -179,6 +179,24 @@ async def test_change_password_elsewhere_closes_the_socket(
         assert await asyncio.wait_for(kept.recv(), 5) == "pong"
 
 
+async def test_logout_closes_that_tokens_socket_only(
+    server: LiveServer, api: Api, shop: Shop
+) -> None:
+    phone = shop.customer_phone
+    leaving, staying = await login(api, phone), await login(api, phone)
+    async with (
+        open_socket(server.live_url, username=phone, token=leaving) as closed,
+        open_socket(server.live_url, username=phone, token=staying) as kept,
+    ):
+        await next_event(closed)
+        await next_event(kept)
+        body = await api.post("/user/logout", username=phone, token=leaving)
+        assert body == {"status": "success", "message": "Logged Out", "data": ""}
+        assert await close_code(closed) == live.NOT_LOGGED_IN
+        await kept.send("ping")
+        assert await asyncio.wait_for(kept.recv(), 5) == "pong"
+
+
 async def test_token_revoked_without_an_event_is_noticed(
     server: LiveServer, api: Api, shop: Shop, hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -21,8 +21,9 @@ from hojre.interactions.registry import TargetKind
 from hojre.web_v1 import accounts
 from hojre.web_v1.app import NOT_FOUND, create_app
 from hojre.web_v1.guard import BodyTooLarge, Guard
-from tests.conftest import Api, app_client, make_settings
+from tests.conftest import Api, make_settings
 from tests.interactions.conftest import make_targets
+from tests.web.conftest import unused_db
 
 pytestmark = pytest.mark.anyio
 
@@ -59,22 +60,6 @@ class Body:
             self.pulled += 1
             sent += len(part)
             yield part
-
-
-def unused_db(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path}/unused.db"
-
-
-@pytest.fixture
-async def http(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    """A client for what is answered before any database access (the file is never made)."""
-    hub = Hub.from_settings(make_settings(unused_db(tmp_path), tmp_path / "sms"))
-    try:
-        async with app_client(hub) as client:
-            yield client
-    finally:
-        await hub.aclose()
-    assert not (tmp_path / "unused.db").exists()
 
 
 def production(tmp_path: Path, **overrides: Any) -> Settings:

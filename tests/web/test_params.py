@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -50,19 +49,6 @@ async def edit(client: httpx.AsyncClient, **kwargs: Any) -> dict[str, Any]:
     assert response.headers["cache-control"] == "no-store"
     body: dict[str, Any] = response.json()
     return body
-
-
-@pytest.fixture
-async def http(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    """A client for what is answered before any database access (the file is never made)."""
-    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path}/unused.db", tmp_path / "sms")
-    hub = Hub.from_settings(settings)
-    try:
-        async with app_client(hub) as client:
-            yield client
-    finally:
-        await hub.aclose()
-    assert not (tmp_path / "unused.db").exists()
 
 
 # -- query and body ---------------------------------------------------------------------------

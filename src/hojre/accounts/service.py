@@ -455,13 +455,16 @@ async def _send_code(conn: Conn, hub: Hub, user_id: int, cellphone: str) -> None
         _NEW_CODE, user_id=user_id, code_hash=_code_hash(user_id, code), now=now,
         expires_at=now + timedelta(seconds=hub.settings.activation_code_ttl_seconds),
     )  # fmt: skip
-    await hub.outbox.enqueue(
-        conn,
-        to=cellphone,
-        text=f"Hojrenama activation code: {code}\nکد فعال‌سازی حجره‌نما: {code}",
-        kind="activation",
-        code=code,
-    )
+    await _sms(conn, hub, cellphone, "activation", code,
+               f"Hojrenama activation code: {code}", f"کد فعال‌سازی حجره‌نما: {code}")  # fmt: skip
+
+
+async def _sms(
+    conn: Conn, hub: Hub, to: str, kind: str, secret: str, english: str, persian: str
+) -> None:
+    """An SMS carrying ``secret`` (a code, a temporary password), in both languages, in the
+    outbox of this transaction."""
+    await hub.outbox.enqueue(conn, to=to, text=f"{english}\n{persian}", kind=kind, code=secret)
 
 
 async def new_activation_code_for(hub: Hub, *, cellphone: str, client: Client) -> None:
@@ -566,18 +569,13 @@ async def _activate(
                 _ACTIVATE_CONTESTED, user_id=account.id, now=now, temp_hash=temp_hash,
                 temp_expires_at=now + timedelta(seconds=s.temp_password_ttl_seconds),
             )  # fmt: skip
-            await hub.outbox.enqueue(
-                conn,
-                to=account.cellphone,
-                text=(
-                    "Hojrenama: your number was registered more than once with different "
-                    f"passwords, so none of them works. Log in with: {temp}\n"
-                    "حجره‌نما: شماره شما چند بار با رمزهای گوناگون ثبت‌نام شده بود و هیچ‌کدام "
-                    f"پذیرفته نیست. با این رمز وارد شوید: {temp}"
-                ),
-                kind="temp_password",
-                code=temp,
-            )
+            await _sms(
+                conn, hub, account.cellphone, "temp_password", temp,
+                "Hojrenama: your number was registered more than once with different "
+                f"passwords, so none of them works. Log in with: {temp}",
+                "حجره‌نما: شماره شما چند بار با رمزهای گوناگون ثبت‌نام شده بود و هیچ‌کدام "
+                f"پذیرفته نیست. با این رمز وارد شوید: {temp}",
+            )  # fmt: skip
         else:
             await conn.run(_ACTIVATE, user_id=account.id, now=now)
         await conn.run(_DELETE_CODE, user_id=account.id)
@@ -786,13 +784,9 @@ async def forget_password(hub: Hub, *, cellphone: str, client: Client) -> None:
             _SET_TEMP, user_id=account.id, temp_hash=temp_hash, now=utcnow(),
             expires_at=utcnow() + timedelta(seconds=s.temp_password_ttl_seconds),
         )  # fmt: skip
-        await hub.outbox.enqueue(
-            conn,
-            to=cellphone,
-            text=f"Hojrenama temporary password: {temp}\nرمز موقت حجره‌نما: {temp}",
-            kind="temp_password",
-            code=temp,
-        )
+        await _sms(conn, hub, cellphone, "temp_password", temp,
+                   f"Hojrenama temporary password: {temp}",
+                   f"رمز موقت حجره‌نما: {temp}")  # fmt: skip
 
 
 _PASSWORD_OF = Query(select(User.password_hash).where(User.id == _USER_ID))

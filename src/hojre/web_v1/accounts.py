@@ -11,7 +11,7 @@ from hojre.accounts.service import Caller, IssuedToken
 from hojre.core.errors import HojreError
 from hojre.core.pagination import Page
 from hojre.core.text import ascii_digits, normalize_cellphone
-from hojre.web_v1.endpoint import Call, V1Params, V1Router, param
+from hojre.web_v1.endpoint import Call, Handler, V1Params, V1Router, param
 from hojre.web_v1.envelopes import listing, ok, page_request
 from hojre.web_v1.openapi import Reply
 
@@ -111,38 +111,31 @@ async def new_activation_code(call: Call[Username]) -> dict[str, Any]:
     return ok("New Activation Code Generated")
 
 
-async def _login(call: Call[Credentials], *, staff_only: bool) -> dict[str, Any]:
-    password = call.params.password or ""
-    if not password:
-        raise errors.WrongCredentials
-    issued = await service.login(
-        call.hub,
-        cellphone=_cellphone(call.params.username, errors.WrongCredentials),
-        password=password,
-        client=call.client,
-        staff_only=staff_only,
+def _login(*, staff_only: bool) -> Handler:
+    async def login(call: Call[Credentials]) -> dict[str, Any]:
+        password = call.params.password or ""
+        if not password:
+            raise errors.WrongCredentials
+        issued = await service.login(
+            call.hub,
+            cellphone=_cellphone(call.params.username, errors.WrongCredentials),
+            password=password,
+            client=call.client,
+            staff_only=staff_only,
+        )
+        return ok("Login Success", _token_data(issued))
+
+    login.__name__ = "store_login" if staff_only else "login"
+    return login
+
+
+for _path, _staff_only, _summary in (
+    ("/user/login", False, "Log in; returns a new access token"),
+    ("/user/store-login", True, "Log in as a seller or store manager"),
+):
+    router.post(_path, Credentials, own_transactions=True, summary=_summary)(
+        _login(staff_only=_staff_only)
     )
-    return ok("Login Success", _token_data(issued))
-
-
-@router.post(
-    "/user/login",
-    Credentials,
-    own_transactions=True,
-    summary="Log in; returns a new access token",
-)
-async def login(call: Call[Credentials]) -> dict[str, Any]:
-    return await _login(call, staff_only=False)
-
-
-@router.post(
-    "/user/store-login",
-    Credentials,
-    own_transactions=True,
-    summary="Log in as a seller or store manager",
-)
-async def store_login(call: Call[Credentials]) -> dict[str, Any]:
-    return await _login(call, staff_only=True)
 
 
 @router.post(

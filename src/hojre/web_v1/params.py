@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -139,18 +140,23 @@ async def _form_params(request: Request, max_params: int) -> dict[str, str]:
         )
     except Exception as exc:  # malformed multipart, too many fields or files, a part too big
         raise BadRequestBody from exc
+    # Uploads are not parameters.
+    return _text_params((k, v) for k, v in form.multi_items() if isinstance(v, str))
+
+
+def _text_params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The params of a query string or a form: raw UTF-8 read as such, ``Model[field]`` as
+    ``field`` unless the plain name was sent too."""
     plain: dict[str, str] = {}
     aliased: dict[str, str] = {}
-    for key, item in form.multi_items():
-        if not isinstance(item, str):  # uploads are not parameters
-            continue
+    for key, value in pairs:
         name = utf8(key)
         field = _model_field(name)
         if field is None:
-            plain[name] = utf8(item)
+            plain[name] = utf8(value)
         else:
-            aliased[field] = utf8(item)
-    return _with_aliases(plain, aliased)
+            aliased[field] = utf8(value)
+    return _with_aliases(plain, aliased) if aliased else plain
 
 
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
@@ -176,17 +182,7 @@ async def collect_params(
     """Query and body params in one dict: the body beats the query, in each a plain name beats
     its ``Model[field]`` alias. ``max_params`` bounds the fields of one body (form or JSON)."""
     _escape_invalid_query(request)
-    merged: dict[str, str] = {}
-    aliased: dict[str, str] = {}
-    for key, value in request.query_params.multi_items():
-        name = utf8(key)
-        field = _model_field(name)
-        if field is None:
-            merged[name] = utf8(value)
-        else:
-            aliased[field] = utf8(value)
-    if aliased:
-        _with_aliases(merged, aliased)
+    merged = _text_params(request.query_params.multi_items())
     if request.method in ("POST", "PUT", "PATCH"):
         # Media types are case-insensitive (RFC 9110); some clients send "Application/JSON".
         content_type = request.headers.get("content-type", "").lower()
