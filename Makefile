@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install serve test lint typecheck pytest clean bench bench-quick faults soak
+.PHONY: install serve test lint typecheck pytest clean bench bench-quick bench-logins faults soak
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ bench: install
 bench-quick: install
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python bench/run.py --mode quick $(BENCH_ARGS)
+
+## make bench-logins: add-view on SQLite alone and during 40 logins at once, shipped argon2 cost
+## (BENCH_ARGS: bench/login_burst.py -h; --src another checkout's src/ to compare)
+bench-logins: install
+	$(BIN)/python bench/login_burst.py $(BENCH_ARGS)
 
 ## make soak: 10 minutes of mixed reads and writes at 70% of the measured maximum on
 ## PostgreSQL: zero errors and server memory growth under 10% (SOAK_ARGS: bench/soak.py -h)

@@ -59,9 +59,15 @@ def hojre(env: dict[str, str], *args: str) -> None:
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 
 
-async def views(client: httpx.AsyncClient, token: str, n: int) -> list[float]:
-    out = []
-    for i in range(n):
+async def views(
+    client: httpx.AsyncClient, token: str, n: int, *, seconds: float = 0, pause: float = 0
+) -> list[float]:
+    """At least ``n`` add-views, one at a time, and for at least ``seconds``."""
+    out: list[float] = []
+    until = time.perf_counter() + seconds
+    i = 0
+    while i < n or time.perf_counter() < until:
+        i += 1
         started = time.perf_counter()
         response = await client.post(
             "/web/user/add-view",
@@ -69,6 +75,8 @@ async def views(client: httpx.AsyncClient, token: str, n: int) -> list[float]:
         )
         out.append((time.perf_counter() - started) * 1000)
         assert response.json()["message"] == "Viewed", response.text
+        if pause:
+            await asyncio.sleep(pause)
     return out
 
 
@@ -87,11 +95,12 @@ def summary(ms: list[float]) -> str:
     return f"p50 {statistics.median(ms):.1f} ms, p99 {p99:.1f} ms, max {ms[-1]:.1f} ms"
 
 
-async def measure(base: str, logins: int, n: int) -> dict[str, str]:
+async def measure(base: str, logins: int, n: int, during: int) -> dict[str, str]:
     limits = httpx.Limits(max_connections=logins + 4)
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
-        body = (await client.post("/web/user/login",
-                                  data={"username": CUSTOMER, "password": PASSWORD})).json()
+        body = (
+            await client.post("/web/user/login", data={"username": CUSTOMER, "password": PASSWORD})
+        ).json()
         token = body["data"]["token"]
         await views(client, token, 20)  # warm up
         alone = await views(client, token, n)
@@ -99,7 +108,7 @@ async def measure(base: str, logins: int, n: int) -> dict[str, str]:
         tasks = [asyncio.create_task(login_loop(client, stop, done)) for _ in range(logins)]
         await asyncio.sleep(2)  # the burst is on
         started, before = time.perf_counter(), done[0]
-        burst = await views(client, token, n)
+        burst = await views(client, token, during, seconds=10, pause=0.01)
         seconds, logged = time.perf_counter() - started, done[0] - before
         stop.set()
         await asyncio.gather(*tasks)
@@ -108,10 +117,11 @@ async def measure(base: str, logins: int, n: int) -> dict[str, str]:
         "burst": summary(burst),
         "ratio": f"{statistics.median(burst) / statistics.median(alone):.1f}",
         "logins": f"{logged / seconds:.1f}/s",
+        "views": str(len(burst)),
     }  # fmt: skip
 
 
-def run(src: Path, logins: int, n: int) -> dict[str, str]:
+def run(src: Path, logins: int, n: int, during: int) -> dict[str, str]:
     with tempfile.TemporaryDirectory() as tmp:
         env = env_for(src, Path(tmp) / "bench.db")
         hojre(env, "db", "upgrade")
@@ -129,7 +139,7 @@ def run(src: Path, logins: int, n: int) -> dict[str, str]:
                     break
                 except httpx.HTTPError:
                     time.sleep(0.1)
-            return asyncio.run(measure(base, logins, n))
+            return asyncio.run(measure(base, logins, n, during))
         finally:
             server.terminate()
             server.wait(10)
@@ -139,19 +149,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--src", type=Path, action="append", help="a checkout's src/ (repeat)")
     parser.add_argument("--logins", type=int, default=40, help="clients logging in at once")
-    parser.add_argument("--views", type=int, default=300, help="add-views per phase")
+    parser.add_argument("--views", type=int, default=300, help="add-views alone")
+    parser.add_argument(
+        "--during", type=int, default=50, help="add-views during the burst (each may wait long)"
+    )
     parser.add_argument("--out", type=Path, help="append the table to this Markdown file")
     args = parser.parse_args()
     sources = args.src or [ROOT / "src"]
     lines = [
-        f"| code | add-view alone | add-view during {args.logins} logins at once | burst ÷ alone "
-        "(p50) | logins done |",
+        f"| code | add-view alone | add-view during {args.logins} logins at once (n) | "
+        "burst ÷ alone (p50) | logins done |",
         "|---|---|---|---|---|",
     ]
     for src in sources:
-        result = run(src, args.logins, args.views)
-        lines.append(f"| `{src}` | {result['alone']} | {result['burst']} | {result['ratio']} | "
-                     f"{result['logins']} |")  # fmt: skip
+        result = run(src, args.logins, args.views, args.during)
+        lines.append(f"| `{src}` | {result['alone']} | {result['burst']} ({result['views']}) | "
+                     f"{result['ratio']} | {result['logins']} |")  # fmt: skip
         print(lines[-1], flush=True)
     table = "\n".join(lines) + "\n"
     print(table)
