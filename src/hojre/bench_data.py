@@ -325,12 +325,15 @@ class Plan:
                    f"img/bench/store-{store}-{1 + i % 2}.jpg", 1 + i % 2, "active", created,
                    created)  # fmt: skip
 
-    ACCESS_TOKENS: Final = ("id", "user_id", "token_hash", "created_at")
+    ACCESS_TOKENS: Final = ("id", "user_id", "token_hash", "created_at", "last_used_at")
 
     def access_tokens_rows(self) -> Iterator[tuple[Any, ...]]:
         created = self.ts(86400)
+        # Used just now, by the wall clock: the dataset's NOW is long past, and a token idle
+        # for HOJRE_TOKEN_IDLE_DAYS no longer logs in.
+        used = self.ts(-int((datetime.now(UTC) - NOW).total_seconds()))
         for n, uid in enumerate(self.token_users, start=1):
-            yield (n, uid, sha256_hex(bench_token(uid, self.seed)), created)
+            yield (n, uid, sha256_hex(bench_token(uid, self.seed)), created, used)
 
     MARKS: Final = ("id", "user_id", "target", "target_id", "slot", "kind", "created_at")
 
