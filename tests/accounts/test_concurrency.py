@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,42 @@ async def test_parallel_new_codes_send_one_a_minute(pg_api: Api) -> None:
     )
 
 
+async def test_parallel_registers_with_different_passwords_contest_the_number(
+    pg_hub: Hub,
+) -> None:
+    """20 registrations of one number at once, each with its own password from its own
+    address: one account, contested, and activation keeps none of the 20 passwords."""
+    pg_hub.settings.register_max_sends = 100
+    async with AsyncExitStack() as stack:
+        apis = [
+            Api(await stack.enter_async_context(app_client(pg_hub, client=f"198.51.100.{i}")),
+                pg_hub)
+            for i in range(1, PARALLEL + 1)
+        ]  # fmt: skip
+        results = await asyncio.gather(
+            *(api.post("/user/register", username=PHONE, password=f"password-{i}")
+              for i, api in enumerate(apis))
+        )  # fmt: skip
+        messages = Counter(body["message"] for body in results)
+        assert set(messages) <= {
+            "User intial register is done",
+            "Cellphone already registered but not activatad",
+        }, messages
+        async with pg_hub.db.unit_of_work(write=False) as session:
+            assert await session.scalar(select(func.count()).select_from(User)) == 1
+            assert await session.scalar(select(ActivationCode.contested)) is True
+        code = await apis[0].last_code(PHONE)
+        body = await apis[0].post("/user/checkactivationcode", username=PHONE, code=code)
+        assert body["message"] == "User is Activated"
+        logins = await asyncio.gather(
+            *(api.post("/user/login", username=PHONE, password=f"password-{i}")
+              for i, api in enumerate(apis))
+        )  # fmt: skip
+        assert Counter(b["message"] for b in logins) == Counter(
+            {"Username or Password is incorrect": PARALLEL}
+        )
+
+
 # -- Redis-backed throttles: shared by every process --------------------------------------------
 
 
@@ -140,6 +177,34 @@ async def test_login_throttle_is_shared_through_redis(redis_hubs: tuple[Hub, Hub
 
     async with first.db.unit_of_work(write=False) as session:
         assert await session.scalar(select(func.count()).select_from(RateCounter)) == 0
+
+
+async def test_a_right_password_gives_its_attempt_back_in_redis(
+    redis_hubs: tuple[Hub, Hub],
+) -> None:
+    first, second = redis_hubs
+    async with app_client(first, client="203.0.113.1") as c1, app_client(second) as c2:
+        owner, other = Api(c1, first), Api(c2, second)
+        await owner.register_active(PHONE)
+        for _ in range(3):
+            body = await owner.post("/user/login", username=PHONE, password="wrong-pass")
+            assert body["message"] == "Username or Password is incorrect"
+        body = await other.post("/user/login", username=PHONE, password="secret1")
+        assert body["message"] == "Login Success"
+        body = await owner.post("/user/login", username=PHONE, password="secret1")
+        assert body["message"] == "Login Success"
+        async with first.db.raw.connect(write=False) as conn:
+            counts = [
+                await first.limiter.count(conn, key)
+                for key in (
+                    f"login:{PHONE}:203.0.113.1",
+                    f"login:{PHONE}",
+                    "login-from:203.0.113.1",
+                )
+            ]
+    # This client's failures are forgotten; the number's and the address's keep the three
+    # failures, not the two successes.
+    assert counts == [0, 3, 3]
 
 
 async def test_redis_counter_is_atomic(redis_hubs: tuple[Hub, Hub]) -> None:
