@@ -380,11 +380,10 @@ async def test_9_an_idle_token_expires(api: Api) -> None:
     auth = {"username": VICTIM, "token": data["token"]}
     assert (await api.get("/users", **auth))["_meta"]["totalCount"] == 1
     await set_last_use(api.hub, security.sha256_hex(data["token"]), timedelta(days=91))
-    assert await api.get("/users", **auth) == {
-        "status": "error",
-        "message": "not login",
-        "data": "",
-    }
+    assert await api.get("/users", **auth) == NOT_LOGIN
+    # Lists that check the login inside their own statement (PostgreSQL) refuse it too.
+    assert await api.get("/chats", **auth) == NOT_LOGIN
+    assert await api.get("/main-chats", id="1", **auth) == NOT_LOGIN
     assert (await api.post("/user/islogin", **auth))["message"] == "Token is not valid"
     assert (await api.post("/user/newtoken", **auth))["message"] == "Token is not valid"
     # The sweep forgets it.

@@ -139,7 +139,9 @@ class Call(Generic[P]):
                 raise self.not_logged_in
             if not self.prelude.ran:
                 raise RuntimeError("the login has not run: give call.caller_id to a statement")
-            self.user = accounts.caller_of(self.prelude)
+            self.user = accounts.caller_of(
+                self.prelude, idle_days=self.hub.settings.token_idle_days
+            )
         return self.user
 
     @property
@@ -159,7 +161,9 @@ class Call(Generic[P]):
         if self.user is None:
             if self.prelude is not None:
                 await self.prelude.check(self.conn)
-                self.user = accounts.caller_of(self.prelude)
+                self.user = accounts.caller_of(
+                    self.prelude, idle_days=self.hub.settings.token_idle_days
+                )
             else:
                 self.user = await accounts.authenticate(
                     self.conn,
@@ -419,18 +423,22 @@ async def _handle(endpoint: Endpoint, call: Call[Any]) -> Mapping[str, Any]:
             await _count_sender(endpoint, call)
         return await endpoint.handler(call)
     call.prelude = accounts.login_prelude(
-        username=call.username,
-        token=call.token,
-        idle_days=call.hub.settings.token_idle_days,
-        missing=call.not_logged_in,
+        username=call.username, token=call.token, missing=call.not_logged_in
     )
     if call.prelude is None:
         raise call.not_logged_in
     try:
         body = await endpoint.handler(call)
     except HojreError as exc:
-        if not call.prelude.ran and not isinstance(exc, call.not_logged_in):
-            await call.login()  # "not login" comes first, as when the login runs first
+        # "not login" comes first, as when the login runs first: a login not checked yet is
+        # checked now, and a found token that is idle is refused before the handler's error.
+        if not isinstance(exc, call.not_logged_in):
+            if call.prelude.ran:
+                call.user = accounts.caller_of(
+                    call.prelude, idle_days=call.hub.settings.token_idle_days
+                )
+            else:
+                await call.login()
         raise
     await call.login()  # checked already by the handler's first statement; the location
     return body
