@@ -19,10 +19,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # Existing tokens were last used, as far as anyone knows, when they were made.
+    # Existing tokens count as used at the upgrade: an upgrade logs nobody out, and a token
+    # nobody uses from then on ends HOJRE_TOKEN_IDLE_DAYS later. (SQLite's CURRENT_TIMESTAMP
+    # is UTC text that reads and sorts like SQLAlchemy's own.)
     with op.batch_alter_table("access_tokens", schema=None) as batch_op:
         batch_op.add_column(sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True))
-    op.execute("UPDATE access_tokens SET last_used_at = created_at")
+    op.execute("UPDATE access_tokens SET last_used_at = CURRENT_TIMESTAMP")
     with op.batch_alter_table("access_tokens", schema=None) as batch_op:
         batch_op.alter_column(
             "last_used_at", existing_type=sa.DateTime(timezone=True), nullable=False
