@@ -20,7 +20,7 @@ rules shape the code:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
@@ -50,7 +50,7 @@ from hojre.core.dialect import upsert_for
 from hojre.core.errors import ValidationFailed, throttled
 from hojre.core.events import to_user
 from hojre.core.hub import Hub
-from hojre.core.ratelimit import Window
+from hojre.core.ratelimit import Window, check, over
 from hojre.core.security import (
     UNUSABLE_PASSWORD,
     hash_password_async,
@@ -278,13 +278,6 @@ async def _account(conn: Conn, cellphone: str) -> Account | None:
     return Account._make((*row[:-4], bool(row.has_code), *row[-3:-1], bool(row.contested)))
 
 
-def _throttle(counts: Sequence[int], limits: Sequence[tuple[str, int]]) -> None:
-    """Raise for the first window whose count passed its limit."""
-    for count, (rule, limit) in zip(counts, limits, strict=True):
-        if count > limit:
-            raise throttled(rule)
-
-
 # -- registration and activation -------------------------------------------------------------
 
 
@@ -349,36 +342,27 @@ class Client:
     address: str
 
 
-def address_budget(hub: Hub, client: Client) -> tuple[Window, tuple[str, int]]:
+def address_budget(hub: Hub, client: Client) -> Window:
     """The client address's budget of SMS-sending requests (sent or not: an unknown number
     spends it too, so numbers cannot be enumerated through it)."""
     s = hub.settings
-    window = Window(f"sms-from:{client.address}", s.sms_address_window_seconds)
-    return window, ("sms_per_address", s.sms_address_max_requests)
+    return Window(f"sms-from:{client.address}", s.sms_address_window_seconds,
+                  s.sms_address_max_requests, "sms_per_address")  # fmt: skip
 
 
-def code_budgets(
-    hub: Hub, client: Client, cellphone: str
-) -> tuple[list[Window], list[tuple[str, int]]]:
+def code_budgets(hub: Hub, client: Client, cellphone: str) -> list[Window]:
     """What an activation code spends: the number's codes asked for by this client (one a
     minute, a few a day: a stranger spends their own, never the owner's), and the number's
     codes from everyone (a day's ceiling against SMS bombing)."""
     s = hub.settings
-    windows = [
-        Window(f"code-minute:{cellphone}:{client.address}", 60),
-        Window(f"code-day:{cellphone}:{client.address}", 86400),
-        Window(f"code-day:{cellphone}", 86400),
-    ]
-    limits = [
-        ("codes_per_minute", s.activation_codes_per_minute),
-        ("codes_per_day", s.activation_codes_per_day),
-        ("codes_per_number", s.activation_codes_number_per_day),
-    ]
-    return windows, limits
-
-
-def _within(counts: Sequence[int], limits: Sequence[tuple[str, int]]) -> bool:
-    return all(n <= limit for n, (_, limit) in zip(counts, limits, strict=True))
+    return [
+        Window(f"code-minute:{cellphone}:{client.address}", 60,
+               s.activation_codes_per_minute, "codes_per_minute"),
+        Window(f"code-day:{cellphone}:{client.address}", 86400,
+               s.activation_codes_per_day, "codes_per_day"),
+        Window(f"code-day:{cellphone}", 86400,
+               s.activation_codes_number_per_day, "codes_per_number"),
+    ]  # fmt: skip
 
 
 async def register(hub: Hub, *, cellphone: str, password: str, client: Client) -> Registered:
@@ -394,16 +378,19 @@ async def register(hub: Hub, *, cellphone: str, password: str, client: Client) -
     """
     s = hub.settings
     raw = hub.db.raw
-    budget, budget_limit = address_budget(hub, client)
-    codes, code_limits = code_budgets(hub, client, cellphone)
-    mine = Window(f"register:{cellphone}:{client.address}", s.register_window_seconds)
+    windows = [
+        Window(f"register:{cellphone}:{client.address}", s.register_window_seconds,
+               s.register_max_sends, "registers_per_client"),
+        address_budget(hub, client),
+    ]  # fmt: skip
+    codes = code_budgets(hub, client, cellphone)
     async with raw.connect(write=True) as conn:
-        counts = await hub.limiter.hit(conn, [mine, budget])
-        over = counts[0] > s.register_max_sends or counts[1] > budget_limit[1]
+        counts = await hub.limiter.hit(conn, windows)
+        refused = over(windows, counts) is not None
         # The code budgets only decide whether a new code may go out (a refused request
         # spends none of them).
-        may_send = not over and _within(await hub.limiter.hit(conn, codes), code_limits)
-    _throttle(counts, [("registers_per_client", s.register_max_sends), budget_limit])
+        may_send = not refused and over(codes, await hub.limiter.hit(conn, codes)) is None
+    check(windows, counts)
 
     for _ in range(3):
         async with raw.connect(write=False) as conn:
@@ -477,19 +464,19 @@ async def _sms(
 
 async def new_activation_code_for(hub: Hub, *, cellphone: str, client: Client) -> None:
     """Send the pending registration a new code (the old one dies)."""
-    budget, budget_limit = address_budget(hub, client)
+    budget = [address_budget(hub, client)]
     async with hub.db.raw.connect(write=True) as conn:
-        counts = await hub.limiter.hit(conn, [budget])
+        counts = await hub.limiter.hit(conn, budget)
         account = await _account(conn, cellphone)
-    _throttle(counts, [budget_limit])
+    check(budget, counts)
     if account is None:
         raise errors.NotRegistered
     if account.is_active:
         raise errors.AlreadyActivated
-    codes, code_limits = code_budgets(hub, client, cellphone)
+    codes = code_budgets(hub, client, cellphone)
     async with hub.db.raw.connect(write=True) as conn:
         # Counted with the code they pay for: a refused one rolls back with it.
-        _throttle(await hub.limiter.hit(conn, codes), code_limits)
+        check(codes, await hub.limiter.hit(conn, codes))
         await _send_code(conn, hub, account.id, cellphone)
 
 
@@ -770,19 +757,16 @@ async def forget_password(hub: Hub, *, cellphone: str, client: Client) -> None:
     """
     s = hub.settings
     windows = [
-        Window(f"forget:{cellphone}:{client.address}", s.forget_window_seconds),
-        Window(f"forget:{cellphone}", s.forget_number_window_seconds),
-        Window(f"sms-from:{client.address}", s.sms_address_window_seconds),
-    ]
-    limits = [
-        ("forget_per_client", s.forget_max_sends),
-        ("forget_per_number", s.forget_number_max_sends),
-        ("sms_per_address", s.sms_address_max_requests),
-    ]
+        Window(f"forget:{cellphone}:{client.address}", s.forget_window_seconds,
+               s.forget_max_sends, "forget_per_client"),
+        Window(f"forget:{cellphone}", s.forget_number_window_seconds,
+               s.forget_number_max_sends, "forget_per_number"),
+        address_budget(hub, client),
+    ]  # fmt: skip
     async with hub.db.raw.connect(write=True) as conn:
         counts = await hub.limiter.hit(conn, windows)
         account = await _account(conn, cellphone)
-    _throttle(counts, limits)
+    check(windows, counts)
     if account is None or not account.is_active:
         raise errors.ForgetUserNotFound
     temp = new_temp_password()
@@ -831,11 +815,11 @@ async def change_password(
     check_new_password(old_password, new_password)
     s = hub.settings
     key = f"password-change:{user.id}"
+    window = [Window(key, s.login_window_seconds, s.login_max_failures, "password_change")]
     async with hub.db.raw.connect(write=True) as conn:
-        [tries] = await hub.limiter.hit(conn, [Window(key, s.login_window_seconds)])
+        counts = await hub.limiter.hit(conn, window)
         row = await conn.one(_PASSWORD_OF, user_id=user.id)
-    if tries > s.login_max_failures:
-        raise throttled("password_change")
+    check(window, counts)
     if row is None or not await verify_password_async(row[0], old_password):
         raise errors.OldPasswordIncorrect
     new_hash = await hash_password_async(new_password)

@@ -23,6 +23,7 @@ from sqlalchemy.sql import Executable
 
 from hojre.core.db import Base
 from hojre.core.dialect import upsert_for
+from hojre.core.errors import throttled
 from hojre.core.sql import Conn, Query
 
 
@@ -35,10 +36,28 @@ class RateCounter(Base):
 
 
 class Window(NamedTuple):
-    """One counter: its key and how long its window lasts once opened."""
+    """One counter: its key, how long its window lasts once opened, and (for :func:`over`)
+    the most hits it allows and the name of that rule."""
 
     key: str
     seconds: int
+    most: int = 0
+    rule: str = ""
+
+
+def over(windows: Sequence[Window], counts: Sequence[int]) -> str | None:
+    """The rule of the first window whose count passed its limit, if any."""
+    for window, count in zip(windows, counts, strict=True):
+        if count > window.most:
+            return window.rule
+    return None
+
+
+def check(windows: Sequence[Window], counts: Sequence[int]) -> None:
+    """Raise "Too Many Attempts" for the first window whose count passed its limit."""
+    rule = over(windows, counts)
+    if rule is not None:
+        raise throttled(rule)
 
 
 class RateLimiter(Protocol):
@@ -100,8 +119,8 @@ class DatabaseRateLimiter:
     async def hit(self, conn: Conn, windows: Sequence[Window]) -> list[int]:
         now = int(time.time())
         counts = []
-        for key, seconds in windows:
-            row = await conn.one(_HIT, key=key, now=now, seconds=seconds)
+        for window in windows:
+            row = await conn.one(_HIT, key=window.key, now=now, seconds=window.seconds)
             counts.append(int(row[0]) if row is not None else 1)
         return counts
 
@@ -140,9 +159,9 @@ class RedisRateLimiter:
 
     async def hit(self, conn: Conn, windows: Sequence[Window]) -> list[int]:
         async with self.redis.pipeline(transaction=True) as pipe:
-            for key, seconds in windows:
-                name = self.prefix + key
-                pipe.set(name, 0, ex=seconds, nx=True)
+            for window in windows:
+                name = self.prefix + window.key
+                pipe.set(name, 0, ex=window.seconds, nx=True)
                 pipe.incr(name)
             replies = await pipe.execute()
         return [int(value) for value in replies[1::2]]

@@ -26,10 +26,10 @@ from hojre.accounts.models import User
 from hojre.accounts.schemas import Location
 from hojre.accounts.service import Caller, Client
 from hojre.core.db import SessionConn
-from hojre.core.errors import HojreError, NotLoggedIn, throttled
+from hojre.core.errors import HojreError, NotLoggedIn
 from hojre.core.hub import Hub
 from hojre.core.net import client_key
-from hojre.core.ratelimit import Window
+from hojre.core.ratelimit import Window, check
 from hojre.core.settings import Settings
 from hojre.core.sql import Conn, Prelude, Query
 from hojre.core.text import ascii_digits
@@ -68,12 +68,14 @@ class SenderLimit(StrEnum):
     store_messages = "store_messages"
     offers = "offers"
 
-    def window(self, settings: Settings) -> tuple[int, int]:
-        """(limit, seconds)."""
-        if self is SenderLimit.offers:
-            return settings.offers_per_day, 86400
-        limit: int = getattr(settings, f"{self.value}_per_hour")
-        return limit, 3600
+    def window(self, settings: Settings, sender: int) -> Window:
+        most, seconds = {
+            SenderLimit.comments: (settings.comments_per_hour, 3600),
+            SenderLimit.chat_messages: (settings.chat_messages_per_hour, 3600),
+            SenderLimit.store_messages: (settings.store_messages_per_hour, 3600),
+            SenderLimit.offers: (settings.offers_per_day, 86400),
+        }[self]
+        return Window(f"sent-{self.value}:{sender}", seconds, most, f"{self.value}_per_sender")
 
 
 class _NoConn:
@@ -406,12 +408,9 @@ async def _count_sender(endpoint: Endpoint, call: Call[Any]) -> None:
     """One more of what the caller sends, in the request's transaction (a failed request
     takes it back with everything else)."""
     assert endpoint.sender_limit is not None
-    limit, seconds = endpoint.sender_limit.window(call.hub.settings)
-    key = f"sent-{endpoint.sender_limit.value}:{call.me.id}"
+    window = [endpoint.sender_limit.window(call.hub.settings, call.me.id)]
     conn = call.conn if endpoint.sql else SessionConn(call.session)
-    [sent] = await call.hub.limiter.hit(conn, [Window(key, seconds)])
-    if sent > limit:
-        raise throttled(f"{endpoint.sender_limit.value}_per_sender")
+    check(window, await call.hub.limiter.hit(conn, window))
 
 
 async def _handle(endpoint: Endpoint, call: Call[Any]) -> Mapping[str, Any]:
