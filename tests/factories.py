@@ -19,11 +19,12 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from hojre.accounts.models import Role, User
 from hojre.accounts.service import create_user
 from hojre.catalog.models import Bazaar, Mall, Media, Product, Store, StoreSeller
-from hojre.catalog.service import unique_slug
+from hojre.catalog.service import slug_insert, unique_slug
 from hojre.core import sql
 from hojre.core.db import SessionConn
 from hojre.core.hub import Hub
@@ -56,9 +57,9 @@ async def make_user(
     password: str = PASSWORD,
     **profile: Any,
 ) -> User:
-    """An active user (flushed by ``create_user``)."""
-    return await create_user(
-        session,
+    """An active user (made by ``create_user``, in the session's transaction)."""
+    made = await create_user(
+        SessionConn(session),
         cellphone=cellphone or next_cellphone(),
         password=password,
         role=role,
@@ -66,17 +67,30 @@ async def make_user(
         family=family,
         **profile,
     )
+    return await session.get_one(User, made.id)
 
 
 async def _save(
     session: AsyncSession, row: Bazaar | Mall | Store | Product, overrides: dict[str, Any]
 ) -> None:
-    """Flush ``row``, with a unique slug of its title unless a slug was given."""
+    """Flush ``row``, with a unique slug of its title unless a slug was given.
+
+    A slugged row is inserted as the services insert one (``unique_slug`` with
+    ``INSERT … ON CONFLICT (slug) DO NOTHING``), in the session's transaction; ``row`` then
+    becomes that row of the session, loaded in full."""
     if "slug" in overrides:
         session.add(row)
         await session.flush()
-    else:
-        await unique_slug(session, row, row.title)
+        return
+    model = type(row)
+    given = vars(row)  # what the factory set; the INSERT fills in the other defaults
+    values = {c.key: given[c.key] for c in model.__table__.columns if c.key in given}
+    conn = SessionConn(session)
+    named = await unique_slug(conn, model, row.title, insert=slug_insert(conn, model, values))
+    row.id, row.slug = named.id, named.slug
+    make_transient_to_detached(row)
+    session.add(row)
+    await session.refresh(row)  # the defaults the database and the INSERT filled in
 
 
 def _place() -> dict[str, Any]:

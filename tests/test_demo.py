@@ -388,7 +388,7 @@ async def _assert_conversations(
     assert any(n.store_id == first_store and n.answered_by == manager.id for n in my_notes)
     assert any(note.answer is None for note in my_notes)
     to_manager = await messaging.list_store_messages_for_manager(
-        session, manager=manager, page=page
+        SessionConn(session), manager=manager, page=page
     )
     assert to_manager.total >= 2
 
@@ -401,12 +401,12 @@ async def _assert_conversations(
         assert PERSIAN.search(offer.text) and offer.created_at < BASE_TIME
         assert (offer.store_id, offer.sender_id) in staff_of
         assert await messaging.has_interacted(
-            session, user_id=offer.user_id, store_id=offer.store_id
+            SessionConn(session), user_id=offer.user_id, store_id=offer.store_id
         )
     my_offers = [offer for offer in offers if offer.user_id == customer]
     assert {offer.sender_id for offer in my_offers} >= {seller, manager.id}
     assert len({offer.store_id for offer in my_offers}) >= 2
-    from_store = await messaging.list_store_offers(session, manager=manager, page=page)
+    from_store = await messaging.list_store_offers(SessionConn(session), manager=manager, page=page)
     assert from_store.total >= 2
     assert len(offers) >= 20
 

@@ -13,13 +13,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hojre.core.db import SessionConn
 from hojre.core.settings import get_settings
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
     from hojre.core.hub import Hub
+    from hojre.core.sql import Conn
 
 app = typer.Typer(help="Hojre: the Hojrenama v1 backend.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -118,7 +116,7 @@ class RoleName(StrEnum):
     admin = "admin"
 
 
-def _in_transaction(work: Callable[[AsyncSession, Hub], Awaitable[T]]) -> T:
+def _in_transaction(work: Callable[[Conn, Hub], Awaitable[T]]) -> T:
     """Run ``work`` in one write transaction; its events go out after the commit."""
     from hojre.core.errors import HojreError
     from hojre.core.hub import Hub
@@ -126,8 +124,8 @@ def _in_transaction(work: Callable[[AsyncSession, Hub], Awaitable[T]]) -> T:
     async def main() -> T:
         hub: Hub = Hub.from_settings(get_settings())
         try:
-            async with hub.db.unit_of_work(write=True) as session:
-                return await work(session, hub)
+            async with hub.db.raw.connect(write=True) as conn:
+                return await work(conn, hub)
         finally:
             await hub.aclose()
 
@@ -152,12 +150,12 @@ def user_create(
     from hojre.accounts.models import Role
     from hojre.catalog.service import assign_to_store
 
-    async def work(session: AsyncSession, hub: Hub) -> dict[str, object]:
+    async def work(conn: Conn, hub: Hub) -> dict[str, object]:
         user = await service.create_user(
-            session, cellphone=cellphone, password=password, role=Role[role.name]
+            conn, cellphone=cellphone, password=password, role=Role[role.name]
         )
         if store is not None:
-            await assign_to_store(session, user=user, store_id=store)
+            await assign_to_store(conn, user_id=user.id, role=user.role, store_id=store)
         return {"id": user.id, "cellphone": user.cellphone, "role": role.value,
                 "roleId": user.role, "store": store}  # fmt: skip
 
@@ -174,8 +172,8 @@ def broadcast_send(
     """Publish a broadcast to everyone or to one role (live sockets hear it through Redis)."""
     from hojre.messaging.service import create_broadcast
 
-    async def work(session: AsyncSession, hub: Hub) -> dict[str, object]:
-        sent = await create_broadcast(session, hub.events, title=title, text=text, role=role)
+    async def work(conn: Conn, hub: Hub) -> dict[str, object]:
+        sent = await create_broadcast(conn, hub.events, title=title, text=text, role=role)
         return {"id": sent.id, "title": sent.title, "role": sent.role,
                 "date": sent.day.isoformat()}  # fmt: skip
 
@@ -187,8 +185,8 @@ def comment_hide(comment_id: Annotated[int, typer.Argument(metavar="ID")]) -> No
     """Hide a comment (moderation): out of every list, counter and score."""
     from hojre.interactions.service import hide_comment
 
-    async def work(session: AsyncSession, hub: Hub) -> bool:
-        return await hide_comment(SessionConn(session), comment_id=comment_id)
+    async def work(conn: Conn, hub: Hub) -> bool:
+        return await hide_comment(conn, comment_id=comment_id)
 
     if not _in_transaction(work):
         console.print(f"[red]no visible comment {comment_id}[/red]")

@@ -13,6 +13,7 @@ from hojre.core.clock import utcnow
 from hojre.core.hub import Hub
 from hojre.core.security import sha256_hex
 from tests.conftest import Api
+from tests.factories import count_statements
 
 pytestmark = pytest.mark.anyio
 
@@ -472,6 +473,19 @@ async def test_email_taken(api: Api) -> None:
         "/user/edit", username="09127654321", token=second["token"], email="A@B.ir", **names
     )
     assert body == err("Server Error", ["This email address has already been taken."])
+
+
+async def test_edit_runs_a_constant_number_of_statements(api: Api) -> None:
+    """The login, the email's owner, the places (one statement for all three), the write."""
+    data = await api.register_active(PHONE)
+    edit = {"username": PHONE, "token": data["token"], "name": "مریم", "family": "احمدی"}
+    with count_statements(api.hub) as sql:
+        assert (await api.post("/user/edit", **edit))["message"] == "updated successfully"
+    assert len(sql) == 2, sql
+    full = {**edit, "email": "m@b.ir", "state": "1", "city": "15", "hood": "1", "age": "30"}
+    with count_statements(api.hub) as sql:
+        assert (await api.post("/user/edit", **full))["message"] == "updated successfully"
+    assert len(sql) == 4, sql
 
 
 async def test_edit_requires_login(api: Api) -> None:

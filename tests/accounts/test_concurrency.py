@@ -140,6 +140,25 @@ async def test_parallel_registers_with_different_passwords_contest_the_number(
         )
 
 
+async def test_parallel_edits_to_one_email_take_it_once(pg_api: Api) -> None:
+    """The unique email is the arbiter: 10 users set the same address at once, one gets it."""
+    pg_api.hub.settings.sms_address_max_requests = 100
+    users = [await pg_api.register_active(f"091255500{i:02d}") for i in range(10)]
+    results = await asyncio.gather(
+        *(pg_api.post("/user/edit", username=u["username"], token=u["token"], name="مریم",
+                      family="احمدی", email="same@hojre.ir")
+          for u in users)
+    )  # fmt: skip
+    assert Counter(str(b["data"] or b["message"]) for b in results) == Counter(
+        {"updated successfully": 1, "['This email address has already been taken.']": 9}
+    )
+    async with pg_api.hub.db.unit_of_work(write=False) as session:
+        owners = await session.scalar(
+            select(func.count()).select_from(User).where(User.email == "same@hojre.ir")
+        )
+    assert owners == 1
+
+
 # -- Redis-backed throttles: shared by every process --------------------------------------------
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
 from hojre.catalog import service
 from hojre.catalog.models import Bazaar, Mall, Product, Store
-from hojre.catalog.service import slugify, unique_slug
+from hojre.catalog.service import Slugged, slug_insert, slugify, unique_slug
+from hojre.core.db import SessionConn
 from hojre.core.hub import Hub
 from tests.factories import make_bazaar, make_mall, make_product, make_store
 
@@ -63,12 +66,21 @@ async def test_collisions_get_numbers(hub: Hub) -> None:
 async def test_extra_words_and_empty_titles(hub: Hub) -> None:
     async with hub.db.unit_of_work(write=True) as session:
         store = await make_store(session, slug="placeholder")
-        row = Product(store_id=store.id, title="؟!", price=1, main_image="img/p.jpg")
-        assert await unique_slug(session, row, row.title) == "product"
-        again = Product(store_id=store.id, title="...", price=1, main_image="img/p.jpg")
-        assert await unique_slug(session, again, again.title) == "product-2"
-        mall = Mall(title="پاساژ نور", logo="l", main_image="m", location_image="x")
-        assert await unique_slug(session, mall, mall.title, "تهران") == "پاساژ-نور-تهران"
+        conn = SessionConn(session)
+        product = {"store_id": store.id, "price": 1, "main_image": "img/p.jpg"}
+
+        async def insert(model: type[Slugged], title: str, *extra: str, **values: Any) -> str:
+            values["title"] = title
+            made = await unique_slug(
+                conn, model, title, *extra, insert=slug_insert(conn, model, values)
+            )
+            assert await session.scalar(select(model.slug).where(model.id == made.id)) == made.slug
+            return made.slug
+
+        assert await insert(Product, "؟!", **product) == "product"
+        assert await insert(Product, "...", **product) == "product-2"
+        mall = {"logo": "l", "main_image": "m", "location_image": "x"}
+        assert await insert(Mall, "پاساژ نور", "تهران", **mall) == "پاساژ-نور-تهران"
 
 
 @pytest.mark.anyio
@@ -99,3 +111,33 @@ async def test_the_unique_constraint_decides(hub: Hub, monkeypatch: pytest.Monke
         assert (await session.get_one(Product, product.id)).slug == "سیب"
         assert await session.scalar(select(Store.slug)) == "فروشگاه-آوا"
     assert slugs == ["بازار-تره-بار", "بازار-تره-بار-2", "بازار-تره-بار-3"]
+
+
+@pytest.mark.anyio
+async def test_on_a_driver_connection(hub: Hub) -> None:
+    """The services' path (hojre.core.sql): the row gets its columns' defaults."""
+    values = {"title": "پاساژ نور", "logo": "l", "main_image": "m", "location_image": "x"}
+    made = []
+    for _ in range(2):
+        async with hub.db.raw.connect(write=True) as conn:
+            insert = slug_insert(conn, Mall, values)
+            made.append(await unique_slug(conn, Mall, "پاساژ نور", insert=insert))
+    assert [row.slug for row in made] == ["پاساژ-نور", "پاساژ-نور-2"]
+    async with hub.db.unit_of_work(write=False) as session:
+        mall = await session.get_one(Mall, made[1].id)
+    assert (mall.slug, mall.status, mall.viewed, mall.longitude) == ("پاساژ-نور-2", "active", 0, "")
+    assert mall.created_at == mall.updated_at
+
+
+@pytest.mark.anyio
+async def test_gives_up_when_every_try_is_taken(hub: Hub) -> None:
+    tried: list[str] = []
+
+    async def taken(slug: str) -> int | None:
+        tried.append(slug)
+        return None
+
+    async with hub.db.raw.connect(write=False) as conn:
+        with pytest.raises(service.SlugTaken):
+            await unique_slug(conn, Store, "آوا", insert=taken)
+    assert tried == ["آوا", "آوا-2", "آوا-3", "آوا-4", "آوا-5"]

@@ -48,6 +48,7 @@ from schemathesis.specs.openapi.checks import (
 from starlette.applications import Starlette
 
 from hojre.accounts.models import Role
+from hojre.core.db import SessionConn
 from hojre.core.hub import Hub
 from hojre.interactions.registry import TargetKind
 from hojre.messaging.service import create_broadcast
@@ -149,8 +150,9 @@ async def seed(hub: Hub, api: Api) -> World:
             await make_media(session, target, target_id)
             await make_comment(session, seller, target, target_id, score=4)
         await create_broadcast(
-            session, hub.events, title="اطلاعیه", text="به حجره خوش آمدید.", role=None
-        )
+            SessionConn(session), hub.events, title="اطلاعیه", text="به حجره خوش آمدید.",
+            role=None,
+        )  # fmt: skip
         staff = [manager.cellphone, seller.cellphone]
     customer = await api.register_active(CUSTOMER)
     world = World([Person(CUSTOMER, customer["token"])])

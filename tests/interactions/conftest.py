@@ -11,6 +11,7 @@ from sqlalchemy import select
 from hojre.accounts.models import Role
 from hojre.accounts.service import create_user
 from hojre.catalog.models import Bazaar, Mall, Product, Store
+from hojre.core.db import SessionConn
 from hojre.core.hub import Hub
 from hojre.interactions.registry import TARGETS, TargetKind
 from tests.conftest import Api
@@ -30,8 +31,8 @@ class World:
 async def make_targets(hub: Hub, suffix: str = "") -> tuple[dict[TargetKind, int], int]:
     async with hub.db.unit_of_work(write=True) as session:
         seller = await create_user(
-            session, cellphone=f"0912{next(_PHONES):07d}", password="secret1", role=Role.seller,
-            name="حسین", family="کریمی",
+            SessionConn(session), cellphone=f"0912{next(_PHONES):07d}", password="secret1",
+            role=Role.seller, name="حسین", family="کریمی",
         )  # fmt: skip
         images = {"logo": "img/l.png", "main_image": "img/m.png", "location_image": "img/x.png"}
         bazaar = Bazaar(title="بازار بزرگ" + suffix, slug="bazaar" + suffix, **images)

@@ -24,6 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from hojre.accounts.models import Role
 from hojre.accounts.service import create_user
 from hojre.catalog.models import Store, StoreSeller
+from hojre.core.db import SessionConn
 from hojre.core.hub import Hub
 from hojre.web_v1.app import create_app
 
@@ -49,11 +50,11 @@ async def make_shop(hub: Hub) -> Shop:
     seller_phone, customer_phone = new_cellphone(), new_cellphone()
     async with hub.db.unit_of_work(write=True) as session:
         seller = await create_user(
-            session, cellphone=seller_phone, password=PASSWORD, role=Role.seller,
+            SessionConn(session), cellphone=seller_phone, password=PASSWORD, role=Role.seller,
             name="حسین", family="کریمی",
         )  # fmt: skip
         customer = await create_user(
-            session, cellphone=customer_phone, password=PASSWORD, role=Role.customer,
+            SessionConn(session), cellphone=customer_phone, password=PASSWORD, role=Role.customer,
             name="مریم", family="احمدی",
         )  # fmt: skip
         n = next(_PHONES)

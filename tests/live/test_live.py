@@ -118,9 +118,9 @@ async def test_broadcast_reaches_its_role_only(
     ):
         await next_event(mine)
         await next_event(staff)
-        async with hub.db.unit_of_work(write=True) as session:
+        async with hub.db.raw.connect(write=True) as conn:
             made = await create_broadcast(
-                session, hub.events, title="حراج", text="تخفیف ویژه", role=Role.customer
+                conn, hub.events, title="حراج", text="تخفیف ویژه", role=Role.customer
             )
         event = await next_event(mine)
         assert event == {
@@ -128,9 +128,9 @@ async def test_broadcast_reaches_its_role_only(
             "data": {"id": made.id, "title": "حراج", "role": int(Role.customer)},
         }
         await assert_silent(staff)
-        async with hub.db.unit_of_work(write=True) as session:
+        async with hub.db.raw.connect(write=True) as conn:
             everyone = await create_broadcast(
-                session, hub.events, title="همه", text="برای همه", role=None
+                conn, hub.events, title="همه", text="برای همه", role=None
             )
         for ws in (mine, staff):
             assert (await next_event(ws))["data"]["id"] == everyone.id

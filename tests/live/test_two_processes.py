@@ -130,9 +130,9 @@ async def test_events_cross_processes_through_redis(
             assert event["data"]["text"] == "از فرایند A"
 
             # Published by a third process (this one), heard by B.
-            async with redis_hub.db.unit_of_work(write=True) as session:
+            async with redis_hub.db.raw.connect(write=True) as conn:
                 made = await create_broadcast(
-                    session, redis_hub.events, title="حراج", text="تخفیف", role=Role.customer
+                    conn, redis_hub.events, title="حراج", text="تخفیف", role=Role.customer
                 )
             await wait_for_event(ws, "broadcast.new", id=made.id)
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from hojre.accounts.models import Role
 from hojre.accounts.service import create_user
 from hojre.catalog.models import Status, Store, StoreSeller
+from hojre.core.db import SessionConn
 from hojre.core.hub import Hub
 from hojre.messaging.models import Chat, ChatMessage, Offer, StoreMessage
 from hojre.messaging.service import create_broadcast
@@ -89,7 +90,7 @@ class Cast:
         cellphone = f"0936{next(_PHONES):07d}"
         async with self.hub.db.unit_of_work(write=True) as session:
             user = await create_user(
-                session, cellphone=cellphone, password=PASSWORD, role=role, name=name,
+                SessionConn(session), cellphone=cellphone, password=PASSWORD, role=role, name=name,
                 family=family, avatar=avatar,
             )  # fmt: skip
             user_id = user.id
@@ -136,11 +137,10 @@ class Cast:
         return person
 
     async def broadcast(self, title: str, role: int | None, *, show: bool = True) -> int:
-        async with self.hub.db.unit_of_work(write=True) as session:
-            b = await create_broadcast(session, self.hub.events, title=title, text=title + "!",
-                                       role=role)  # fmt: skip
-            b.show = show
-            return b.id
+        async with self.hub.db.raw.connect(write=True) as conn:
+            b = await create_broadcast(conn, self.hub.events, title=title, text=title + "!",
+                                       role=role, show=show)  # fmt: skip
+        return b.id
 
 
 @pytest.fixture

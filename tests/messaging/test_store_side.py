@@ -9,8 +9,10 @@ import pytest
 
 from hojre.accounts.models import Role
 from hojre.catalog.models import Status
+from hojre.core.clock import utcnow
 from hojre.messaging.models import Offer, StoreMessage
 from tests.conftest import Api
+from tests.factories import count_statements
 from tests.messaging.conftest import (
     NOT_LOGIN,
     Cast,
@@ -339,3 +341,62 @@ async def test_broadcasts_by_role(cast: Cast, api: Api) -> None:
     assert (await shop.seller.get(f"/broadcasts/{sellers}"))["id"] == sellers
     assert await api.get("/broadcasts") == NOT_LOGIN
     assert await api.get(f"/broadcasts/{everyone}") == NOT_LOGIN
+
+
+# -- statements per request ------------------------------------------------------------------
+
+
+async def _count(person: Person, method: str, path: str, **params: Any) -> tuple[int, Any]:
+    call = person.get if method == "GET" else person.post
+    with count_statements(person.api.hub) as sql:
+        body = await call(path, **params)
+    return len(sql), body
+
+
+async def _fill(cast: Cast, customer: Person, shop: Shop, n: int) -> None:
+    """``n`` messages from the customer to the store and ``n`` offers back, and ``n`` more
+    broadcasts to everyone (straight in the database: the API limits what one account sends)."""
+    async with cast.hub.db.unit_of_work(write=True) as session:
+        for i in range(n):
+            session.add(StoreMessage(user_id=customer.id, store_id=shop.id, title=f"پرسش {i}",
+                                     text="متن", created_at=utcnow()))  # fmt: skip
+            session.add(Offer(user_id=customer.id, store_id=shop.id, sender_id=shop.seller.id,
+                              text=f"پیشنهاد {i}", created_at=utcnow()))  # fmt: skip
+    for i in range(n):
+        await cast.broadcast(f"خبر {i}", None)
+
+
+# path: (method, the caller's side, the list's key, the page size's name)
+_LISTS = {
+    "/store-messages": ("GET", "customer", "items", "perPage"),
+    "/offers": ("GET", "customer", "items", "perPage"),
+    "/broadcasts": ("GET", "customer", "items", "perPage"),
+    "/store-manager/store-messages": ("POST", "manager", "data", "pageSize"),
+    "/store-manager/offers": ("POST", "manager", "data", "pageSize"),
+}
+
+
+async def test_lists_run_a_constant_number_of_statements(cast: Cast) -> None:
+    """Each list is the login and one statement for the page with its total (2), whatever
+    the page and however many rows. /store-messages and /offers give the login to the page's
+    statement, which checks it inside on PostgreSQL (1); the others need the caller's role
+    before their page: /broadcasts shows the role's, the store side is a manager's."""
+    counts: dict[str, list[int]] = {path: [] for path in _LISTS}
+    await cast.customer()  # warm the pool
+    broadcasts = 0
+    for n in (3, 25):
+        shop, customer = await cast.shop(), await cast.customer()
+        await _fill(cast, customer, shop, n)
+        broadcasts += n
+        people = {"customer": customer, "manager": manager_of(shop)}
+        for path, (method, side, key, size_name) in _LISTS.items():
+            total = broadcasts if path == "/broadcasts" else n
+            for page, size, expected in ((1, "", total), (2, "2", min(2, total - 2))):
+                statements, body = await _count(people[side], method, path, page=page,
+                                                **{size_name: size})  # fmt: skip
+                assert len(body[key]) == expected, (path, page, body)
+                counts[path].append(statements)
+    login = 1 if cast.hub.db.is_sqlite else 0  # the login's own statement, when folded
+    each = {"/store-messages": 1 + login, "/offers": 1 + login, "/broadcasts": 2,
+            "/store-manager/store-messages": 2, "/store-manager/offers": 2}  # fmt: skip
+    assert counts == {path: [each[path]] * 4 for path in _LISTS}, counts

@@ -25,6 +25,7 @@ from hojre.accounts.models import AccessToken, User
 from hojre.accounts.service import create_user, purge_idle_tokens
 from hojre.core import security
 from hojre.core.clock import utcnow
+from hojre.core.db import SessionConn
 from hojre.core.hub import Hub
 from hojre.core.metrics import SMS_REFUSED
 from hojre.interactions.registry import TargetKind
@@ -67,7 +68,7 @@ async def active_users(hub: Hub, n: int, prefix: str = "0913") -> list[str]:
     phones = [f"{prefix}{i:07d}" for i in range(n)]
     async with hub.db.unit_of_work(write=True) as session:
         for phone in phones:
-            await create_user(session, cellphone=phone, password="secret1")
+            await create_user(SessionConn(session), cellphone=phone, password="secret1")
     return phones
 
 

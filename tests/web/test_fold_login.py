@@ -30,7 +30,7 @@ async def run(
     api: Api, handler: Callable[[Call[Any]], Awaitable[dict[str, Any]]], *, token: str,
     username: str = PHONE,
 ) -> tuple[dict[str, Any], Call[Any]]:  # fmt: skip
-    endpoint = Endpoint("GET", "/t", NoParams, handler, auth=True, sql=True, fold_login=True)
+    endpoint = Endpoint("GET", "/t", NoParams, handler, auth=True, fold_login=True)
     scope = {"type": "http", "method": "GET", "path": "/web/t", "query_string": b"",
              "headers": []}  # fmt: skip
     async with api.hub.db.raw.connect(write=False) as conn:

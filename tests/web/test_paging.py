@@ -10,10 +10,14 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 from starlette.datastructures import URL
 
+from hojre.core.hub import Hub
+from hojre.geo.models import State
 from hojre.geo.seed import geography_rows
 from hojre.web_v1.envelopes import _Href
+from tests.factories import count_statements
 
 pytestmark = pytest.mark.anyio
 
@@ -330,6 +334,42 @@ async def test_hoods_of_tehran(client: httpx.AsyncClient) -> None:
 async def test_all_hoods(client: httpx.AsyncClient) -> None:
     body = await fetch(client, "/hoods")
     assert body["_meta"]["totalCount"] == len(ROWS["hoods"])
+
+
+async def test_states_by_title_then_id(client: httpx.AsyncClient, hub: Hub) -> None:
+    # The database's own order of titles (its collation), as the original listed them.
+    async with hub.db.unit_of_work(write=False) as session:
+        expected = list(await session.scalars(select(State.id).order_by(State.title, State.id)))
+    for query in ([], [("country", "102")]):
+        body = await fetch(client, "/states", query)
+        assert [item["id"] for item in body["items"]] == expected, query
+
+
+# -- statements -------------------------------------------------------------------------------
+
+GEO_LISTS: list[tuple[str, Query]] = [
+    ("/countries", []),
+    ("/states", []),
+    ("/states", [("country", "102")]),
+    ("/cities", []),
+    ("/cities", [("state", "1")]),
+    ("/hoods", []),
+    ("/hoods", [("city", str(TEHRAN_CITY))]),
+]
+
+
+async def test_a_list_is_one_statement(client: httpx.AsyncClient, hub: Hub) -> None:
+    """Page and total together; past the end, 2 (the count alone)."""
+    for path, query in GEO_LISTS:
+        with count_statements(hub) as sql:
+            body = await fetch(client, path, [*query, ("per-page", "10")])
+        assert body["items"], (path, query)
+        assert len(sql) == 1, (path, query, sql)
+        with count_statements(hub) as sql:
+            body = await fetch(client, path, [*query, ("page", "999")])
+        assert body["items"] == [], (path, query)
+        assert body["_meta"]["totalCount"] > 0, (path, query)
+        assert len(sql) == 2, (path, query, sql)
 
 
 # -- caching ----------------------------------------------------------------------------------

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, select, update
 
 from hojre.accounts.models import User
 from hojre.accounts.schemas import PROFILE_TEXT_FIELDS, ProfileChanges
+from hojre.accounts.service import Caller
+from hojre.core.clock import utcnow
+from hojre.core.db import UTCDateTime
 from hojre.core.errors import ValidationFailed
+from hojre.core.sql import Conn, Query, UniqueViolation
 from hojre.core.text import (
     ascii_digits,
     drop_controls,
@@ -38,8 +41,34 @@ def _label(name: str) -> str:
     return _LABELS.get(name, name.capitalize())
 
 
-async def update_profile(session: AsyncSession, *, user: User, changes: ProfileChanges) -> User:
-    """Validate every rule, report all failures at once, then write."""
+_EMAIL_TAKEN = Query(
+    select(User.id).where(User.email == bindparam("email"), User.id != bindparam("user_id"))
+)
+# The places named, in one statement: each id's parent (NULL: no such place).
+_PLACES = Query(
+    select(
+        select(State.country_id).where(State.id == bindparam("state")).scalar_subquery(),
+        select(City.state_id).where(City.id == bindparam("city")).scalar_subquery(),
+        select(Hood.city_id).where(Hood.id == bindparam("hood")).scalar_subquery(),
+    )
+)
+_TAKEN = "This email address has already been taken."
+
+
+@cache
+def _write(columns: frozenset[str]) -> Query:
+    """The UPDATE of these columns (one statement per set of fields that edits send)."""
+    values = {name: bindparam(name, type_=getattr(User, name).type) for name in sorted(columns)}
+    return Query(
+        update(User)
+        .where(User.id == bindparam("user_id"))
+        .values(**values, updated_at=bindparam("now", type_=UTCDateTime()))
+    )
+
+
+async def update_profile(conn: Conn, *, user: Caller, changes: ProfileChanges) -> None:
+    """Validate every rule, report all failures at once, then write (two statements at most
+    before the write: the email's owner and the places)."""
     # Other users see these (a comment's userTitle is the author's name): plain text only.
     sent = {k: plain_text(v) for k, v in changes.values.items()}
     problems: list[str] = []
@@ -70,8 +99,8 @@ async def update_profile(session: AsyncSession, *, user: User, changes: ProfileC
         email = sent["email"].lower()
         if _EMAIL.fullmatch(email) is None:
             problems.append("Email is not a valid email address.")
-        elif await session.scalar(select(User.id).where(User.email == email, User.id != user.id)):
-            problems.append("This email address has already been taken.")
+        elif await conn.one(_EMAIL_TAKEN, email=email, user_id=user.id) is not None:
+            problems.append(_TAKEN)
         clean["email"] = email
     if "age" in sent:
         if sent["age"] == "":
@@ -91,18 +120,13 @@ async def update_profile(session: AsyncSession, *, user: User, changes: ProfileC
             problems.append("Gender is invalid.")
         else:
             clean["gender"] = sent["gender"] or None
-    problems.extend(await _check_places(session, user=user, sent=sent, clean=clean))
+    problems.extend(await _check_places(conn, user=user, sent=sent, clean=clean))
     if problems:
         raise ValidationFailed(problems)
-
-    for column, new_value in clean.items():
-        setattr(user, column, new_value)
     try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:  # a parallel edit took the email first
-        raise ValidationFailed(["This email address has already been taken."]) from exc
-    return user
+        await conn.run(_write(frozenset(clean)), user_id=user.id, now=utcnow(), **clean)
+    except UniqueViolation as exc:  # a parallel edit took the email first
+        raise ValidationFailed([_TAKEN]) from exc
 
 
 def _link_ok(name: str, value: str, *, typed: str) -> bool:
@@ -118,7 +142,7 @@ def _link_ok(name: str, value: str, *, typed: str) -> bool:
 
 
 async def _check_places(
-    session: AsyncSession, *, user: User, sent: dict[str, str], clean: dict[str, object]
+    conn: Conn, *, user: Caller, sent: dict[str, str], clean: dict[str, object]
 ) -> list[str]:
     """state → city → hood must exist and belong together (a missing parent is kept as is)."""
     problems: list[str] = []
@@ -137,20 +161,18 @@ async def _check_places(
                 problems.append(f"{_label(name)} is invalid.")
     if problems:
         return problems
-    state = await session.get(State, ids["state"]) if ids["state"] else None
-    city = await session.get(City, ids["city"]) if ids["city"] else None
-    hood = await session.get(Hood, ids["hood"]) if ids["hood"] else None
-    if ids["state"] and state is None:
+    state, city, hood = ids["state"], ids["city"], ids["hood"]
+    country = city_state = hood_city = None
+    if state or city or hood:
+        row = await conn.one(_PLACES, state=state, city=city, hood=hood)
+        assert row is not None  # a SELECT of subqueries has one row
+        country, city_state, hood_city = row
+    if state and country is None:
         problems.append("State is invalid.")
-    if ids["city"] and (city is None or state is None or city.state_id != state.id):
+    if city and (city_state is None or country is None or city_state != state):
         problems.append("City is invalid.")
-    if ids["hood"] and (hood is None or city is None or hood.city_id != city.id):
+    if hood and (hood_city is None or city_state is None or hood_city != city):
         problems.append("Hood is invalid.")
     if not problems:
-        clean.update(
-            state_id=ids["state"],
-            city_id=ids["city"],
-            hood_id=ids["hood"],
-            country_id=state.country_id if state else None,
-        )
+        clean.update(state_id=state, city_id=city, hood_id=hood, country_id=country)
     return problems

@@ -37,15 +37,13 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 
 from hojre.accounts import errors
 from hojre.accounts.models import AccessToken, ActivationCode, Role, User
 from hojre.accounts.schemas import Location
 from hojre.core.clock import ago, utcnow
-from hojre.core.db import UTCDateTime, on_commit
+from hojre.core.db import UTCDateTime
 from hojre.core.dialect import upsert_for
 from hojre.core.errors import ValidationFailed, throttled
 from hojre.core.events import to_user
@@ -222,7 +220,7 @@ _LOCATION = Query(
 )  # fmt: skip
 
 
-def record_location(tx: AsyncSession | Conn, hub: Hub, *, user: Caller, where: Location) -> None:
+def record_location(tx: Conn, hub: Hub, *, user: Caller, where: Location) -> None:
     """Remember where the user was, after the request commits, in its own short transaction.
 
     Done apart from the request so a read-only request stays read-only, and only when the
@@ -238,7 +236,7 @@ def record_location(tx: AsyncSession | Conn, hub: Hub, *, user: Caller, where: L
                 _LOCATION, user_id=user_id, x=where.longitude, y=where.latitude, now=utcnow()
             )
 
-    on_commit(tx, write)
+    tx.on_commit(write)
 
 
 # -- accounts by number ----------------------------------------------------------------------
@@ -833,33 +831,62 @@ async def change_password(
 # -- administration (CLI, demo data, tests) --------------------------------------------------
 
 
+class NewUser(NamedTuple):
+    id: int
+    cellphone: str
+    role: int
+
+
+# Every column an administrator may fill: a parameter each, NULL when not given.
+_ADMIN_PROFILE = (
+    "name", "family", "email", "phone", "address", "avatar", "gender", "country_id",
+    "state_id", "city_id", "hood_id",
+)  # fmt: skip
+
+
+def _admin_user(dialect: str) -> Executable:
+    return (
+        upsert_for(dialect, User)
+        .values(cellphone=_CELLPHONE, password_hash=bindparam("password_hash"),
+                role=bindparam("role", type_=Integer), is_active=bindparam("active"),
+                activated_at=bindparam("activated_at", type_=UTCDateTime()),
+                created_at=_NOW, updated_at=_NOW,
+                **{name: bindparam(name, None) for name in _ADMIN_PROFILE})
+        .on_conflict_do_nothing(index_elements=["cellphone"])
+        .returning(User.id)
+    )  # fmt: skip
+
+
+_ADMIN_USER = Query(_admin_user)
+
+
 async def create_user(
-    session: AsyncSession,
+    conn: Conn,
     *,
     cellphone: str,
     password: str,
     role: Role = Role.customer,
     active: bool = True,
     **profile: object,
-) -> User:
-    """Create an account directly (no SMS). Raises :class:`errors.CellphoneTaken`."""
+) -> NewUser:
+    """Create an account directly (no SMS): the CLI, the demo data, tests. ``profile``: any
+    of ``name``, ``family``, ``email``, ``phone``, ``address``, ``avatar``, ``gender`` and the
+    place ids. Raises :class:`errors.CellphoneTaken`. Hashes before its first statement, so
+    a caller that has not written yet holds no write lock while it does."""
     normalized = normalize_cellphone(cellphone)
     if normalized is None:
         raise errors.CellphoneInvalid
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise errors.CantValidateData
-    user = User(
-        cellphone=normalized,
-        password_hash=await hash_password_async(password),
-        role=int(role),
-        is_active=active,
-        activated_at=utcnow() if active else None,
-        **profile,
-    )
-    session.add(user)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise errors.CellphoneTaken from exc
-    return user
+    unknown = set(profile) - set(_ADMIN_PROFILE)
+    if unknown:
+        raise TypeError(f"not a profile field: {sorted(unknown)}")
+    password_hash = await hash_password_async(password)
+    now = utcnow()
+    row = await conn.one(
+        _ADMIN_USER, cellphone=normalized, password_hash=password_hash, role=int(role),
+        active=active, activated_at=now if active else None, now=now, **profile,
+    )  # fmt: skip
+    if row is None:
+        raise errors.CellphoneTaken
+    return NewUser(int(row[0]), normalized, int(role))

@@ -1,21 +1,22 @@
 """Reading the catalogue (lists and one target with its parts) and naming rows (slugs).
 
-Every read here is a fixed number of statements whatever the page size or the number of
-children, comments or media: no lazy loading, one query per part.
+Every read here is one statement on :mod:`hojre.core.sql` whatever the page size or the number
+of children, comments or media (a list past its end: two, the count alone).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, fields
-from functools import cached_property
-from typing import Any, Final, NamedTuple, TypeVar
+from datetime import datetime
+from functools import cache, cached_property
+from typing import Any, Final, NamedTuple, TypeVar, overload
 
-from sqlalchemy import ColumnElement, Integer, bindparam, or_, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Integer, bindparam, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql import Executable
 
 from hojre.accounts.models import User
 from hojre.catalog.models import (
@@ -29,8 +30,11 @@ from hojre.catalog.models import (
     StoreSeller,
     visible,
 )
+from hojre.core.clock import utcnow
+from hojre.core.db import UTCDateTime
+from hojre.core.dialect import upsert_for
 from hojre.core.errors import NotFound
-from hojre.core.pagination import MAX_PER_PAGE, Page, PageRequest, fetch_page
+from hojre.core.pagination import MAX_PER_PAGE, Page, PagedQuery, PageRequest
 from hojre.core.sql import Conn, Part, Query
 from hojre.core.text import ascii_digits
 from hojre.interactions.models import Comment
@@ -77,6 +81,19 @@ def slugify(title: str, *extra: str) -> str:
 
 Slugged = Bazaar | Mall | Store | Product
 _SLUG_TRIES: Final = 5
+# Inserts the row with the given slug and returns its id; None when the slug is taken.
+SlugInsert = Callable[[str], Awaitable[int | None]]
+
+
+class SlugTaken(RuntimeError):
+    """Every candidate slug was taken by the time it was tried (parallel writers)."""
+
+
+class NamedRow(NamedTuple):
+    """A row :func:`unique_slug` inserted."""
+
+    id: int
+    slug: str
 
 
 def _free_suffix(base: str, taken: set[str]) -> int:
@@ -88,40 +105,212 @@ def _free_suffix(base: str, taken: set[str]) -> int:
     return max([1, *numbers]) + 1
 
 
-async def unique_slug(session: AsyncSession, row: Slugged, title: str, *extra: str) -> str:
-    """Give ``row`` the slug of ``title`` (and ``extra``), adding -2, -3… on collision.
-
-    Adds and flushes ``row``. The unique constraint is the arbiter: the first candidate comes
-    from the slugs in use, and if a parallel writer takes it first the insert (in a
-    savepoint) fails and the next number is tried.
-    """
-    model = type(row)
-    base = slugify(title, *extra)[:_SLUG_BASE_MAX].strip("-") or model.__tablename__.rstrip("s")
+@cache
+def _slugs_in_use(model: type[Slugged]) -> Query:
     # Slugs hold letters, digits and "-" only, so the base needs no LIKE escaping.
-    taken = set(
-        (
-            await session.scalars(
-                select(model.slug).where(or_(model.slug == base, model.slug.like(f"{base}-%")))
-            )
-        ).all()
+    return Query(
+        select(model.slug).where(
+            or_(model.slug == bindparam("base"), model.slug.like(bindparam("pattern")))
+        )
     )
-    number = _free_suffix(base, taken)
-    for attempt in range(_SLUG_TRIES):
-        row.slug = base if number == 1 else f"{base}-{number}"
-        try:
-            async with session.begin_nested():
-                session.add(row)
-                await session.flush()
-        except IntegrityError as exc:
-            if "slug" not in str(exc.orig) or attempt == _SLUG_TRIES - 1:
-                raise
-            number += 1
-        else:
-            return row.slug
-    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def unique_slug(
+    conn: Conn, model: type[Slugged], title: str, *extra: str, insert: SlugInsert
+) -> NamedRow:
+    """Insert a ``model`` row (``insert``) with the slug of ``title`` (and ``extra``), adding
+    -2, -3… on collision.
+
+    The unique constraint is the arbiter: the first candidate comes from the slugs in use, and
+    if a parallel writer takes it first, ``insert`` (``INSERT … ON CONFLICT (slug) DO
+    NOTHING RETURNING id``, see :func:`slug_insert`) returns None and the next number is tried.
+    A conflict does not abort the transaction, so no savepoint is needed.
+    """
+    base = slugify(title, *extra)[:_SLUG_BASE_MAX].strip("-") or model.__tablename__.rstrip("s")
+    rows = await conn.all(_slugs_in_use(model), base=base, pattern=f"{base}-%")
+    number = _free_suffix(base, {row[0] for row in rows})
+    for _ in range(_SLUG_TRIES):
+        slug = base if number == 1 else f"{base}-{number}"
+        found = await insert(slug)
+        if found is not None:
+            return NamedRow(found, slug)
+        number += 1
+    raise SlugTaken(f"no free slug for {base!r} in {_SLUG_TRIES} tries")
+
+
+@cache
+def _insert_slugged(model: type[Slugged], columns: tuple[str, ...]) -> Query:
+    table = model.__table__
+    # Parameters named apart from the columns: SQLAlchemy keeps a column's own name for the
+    # VALUES clause it would generate.
+    values = {name: bindparam(f"v_{name}", type_=table.c[name].type) for name in columns}
+    # hojre.core.sql runs no Python-side default: a column not given gets its scalar default
+    # (status, counters) as its parameter's value, in the statement.
+    for column in table.columns:
+        default: Any = column.default
+        if column.key not in values and default is not None and default.is_scalar:
+            values[column.key] = bindparam(f"v_{column.key}", default.arg, type_=column.type)
+
+    def build(dialect: str) -> Executable:
+        return (
+            upsert_for(dialect, model)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["slug"])
+            .returning(table.c.id)
+        )
+
+    return Query(build)
+
+
+def slug_insert(conn: Conn, model: type[Slugged], values: Mapping[str, Any]) -> SlugInsert:
+    """The ``insert`` of :func:`unique_slug` for a row of ``values`` (by column name, without
+    the slug); the columns not given get their defaults, the timestamps now."""
+    now = utcnow()
+    given = {"created_at": now, "updated_at": now, **values}
+    query = _insert_slugged(model, (*sorted(given), "slug"))
+    params = {f"v_{name}": value for name, value in given.items()}
+
+    async def insert(slug: str) -> int | None:
+        row = await conn.one(query, v_slug=slug, **params)
+        return None if row is None else int(row[0])
+
+    return insert
 
 
 # -- lists -----------------------------------------------------------------------------------
+#
+# A list reads exactly the columns its v1 record shows (the item's fields, by column name).
+
+
+class CategoryItem(NamedTuple):
+    id: int
+    title: str
+    image: str
+
+
+class BazaarItem(NamedTuple):
+    id: int
+    title: str
+    country_id: int | None
+    state_id: int | None
+    city_id: int | None
+    hood_id: int | None
+    logo: str
+    description: str | None
+    main_image: str
+    location_image: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    viewed: int
+    liked: int
+    disliked: int
+    comments_count: int
+    favorite_count: int
+    notification_count: int
+    category_id: int | None
+    address: str | None
+    district: str | None
+    longitude: str
+    latitude: str
+    slug: str
+
+
+class MallItem(NamedTuple):
+    id: int
+    title: str
+    address: str | None
+    logo: str
+    main_image: str
+    location_image: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    description: str | None
+    bazaar_id: int | None
+    viewed: int
+    liked: int
+    disliked: int
+    comments_count: int
+    favorite_count: int
+    notification_count: int
+    longitude: str
+    latitude: str
+    category_id: int | None
+    country_id: int | None
+    state_id: int | None
+    city_id: int | None
+    district: str | None
+    hood_id: int | None
+    slug: str
+
+
+class StoreItem(NamedTuple):
+    """No dates and no description: the original's store record has none."""
+
+    id: int
+    title: str
+    address: str | None
+    certificate_image: str
+    manager_id: int | None
+    logo: str
+    main_image: str
+    phone: str | None
+    parent_id: int | None
+    bazaar_id: int | None
+    mall_id: int | None
+    city_id: int | None
+    hood_id: int | None
+    liked: int
+    disliked: int
+    viewed: int
+    comments_count: int
+    favorite_count: int
+    score_total: int
+    score_count: int
+    notification_count: int
+    store_front_image: str
+    category_id: int | None
+    longitude: str
+    latitude: str
+    district: str | None
+    country_id: int | None
+    state_id: int | None
+    email: str | None
+    website: str | None
+    telegram: str | None
+    instagram: str | None
+    youtube: str | None
+    aparat: str | None
+    googleplus: str | None
+    facebook: str | None
+    about: str | None
+    slug: str
+    location_image: str
+    status: str
+    twitter: str | None
+    linkedin: str | None
+
+
+class ProductItem(NamedTuple):
+    id: int
+    title: str
+    store_id: int
+    description: str | None
+    price: int
+    main_image: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    viewed: int
+    liked: int
+    disliked: int
+    comments_count: int
+    favorite_count: int
+    notification_count: int
+    score_total: int
+    score_count: int
+    slug: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,35 +351,74 @@ _FILTERS: dict[type[Any], dict[str, InstrumentedAttribute[Any]]] = {
     },
     Product: {"store": Product.store_id},
 }
+_ITEMS: dict[type[Any], type[BazaarItem | MallItem | StoreItem | ProductItem]] = {
+    Bazaar: BazaarItem,
+    Mall: MallItem,
+    Store: StoreItem,
+    Product: ProductItem,
+}
 
 
+@cache
+def _active(model: type[Listed], filters: frozenset[str]) -> PagedQuery:
+    """The list with these filters, each bound by its name: a statement per combination in
+    use, not ``col = :f OR :f IS NULL``, which keeps the planners off the filter's index."""
+    columns = _FILTERS[model]
+    where: list[ColumnElement[bool]] = [visible(model)]
+    where += [columns[name] == bindparam(name, type_=Integer) for name in sorted(filters)]
+    return PagedQuery(
+        select(*(getattr(model, name) for name in _ITEMS[model]._fields))
+        .where(*where)
+        .order_by(model.id),
+        select(func.count()).select_from(model).where(*where),
+    )
+
+
+@overload
 async def list_active(
-    session: AsyncSession, model: type[Listed], page: PageRequest, where: CatalogFilter
-) -> Page[Listed]:
+    conn: Conn, model: type[Bazaar], page: PageRequest, where: CatalogFilter
+) -> Page[BazaarItem]: ...
+@overload
+async def list_active(
+    conn: Conn, model: type[Mall], page: PageRequest, where: CatalogFilter
+) -> Page[MallItem]: ...
+@overload
+async def list_active(
+    conn: Conn, model: type[Store], page: PageRequest, where: CatalogFilter
+) -> Page[StoreItem]: ...
+@overload
+async def list_active(
+    conn: Conn, model: type[Product], page: PageRequest, where: CatalogFilter
+) -> Page[ProductItem]: ...
+async def list_active(
+    conn: Conn, model: type[Listed], page: PageRequest, where: CatalogFilter
+) -> Page[Any]:
     """Active rows of ``model`` in id order, oldest first: the primary key's index (or the
     filter's), as the original's search listed them, and new rows land on the last page, so
     paging through a list is not shifted by rows added meanwhile.
 
-    Two statements (count and page), one when the page is past the end. A filter the model
+    One statement (page and total), two when the page is past the end. A filter the model
     does not have is a programming error.
     """
-    columns = _FILTERS[model]
-    conditions: list[ColumnElement[bool]] = [visible(model)]
-    for field in fields(where):
-        name, value = field.name, getattr(where, field.name)
-        if value is None:
-            continue
-        if name not in columns:
-            raise TypeError(f"{model.__name__} has no {name} filter")
-        conditions.append(columns[name] == value)
-    query = select(model).where(*conditions).order_by(model.id)
-    return await fetch_page(session, query, page)
+    given = {f.name: getattr(where, f.name) for f in fields(where)}
+    given = {name: value for name, value in given.items() if value is not None}
+    unknown = sorted(given.keys() - _FILTERS[model].keys())
+    if unknown:
+        raise TypeError(f"{model.__name__} has no {unknown[0]} filter")
+    return await _active(model, frozenset(given)).fetch(conn, page, _ITEMS[model]._make, **given)
 
 
-async def list_categories(session: AsyncSession, page: PageRequest) -> Page[BazaarCategory]:
+_CATEGORIES = PagedQuery(
+    select(BazaarCategory.id, BazaarCategory.title, BazaarCategory.image).order_by(
+        BazaarCategory.title, BazaarCategory.id
+    ),
+    select(func.count()).select_from(BazaarCategory),
+)
+
+
+async def list_categories(conn: Conn, page: PageRequest) -> Page[CategoryItem]:
     """Bazaar categories by title (as the original listed them); a handful of rows."""
-    query = select(BazaarCategory).order_by(BazaarCategory.title, BazaarCategory.id)
-    return await fetch_page(session, query, page)
+    return await _CATEGORIES.fetch(conn, page, CategoryItem._make)
 
 
 # -- one target with its parts ---------------------------------------------------------------
@@ -209,7 +437,7 @@ class SellerItem(NamedTuple):
 
 
 # Composites are read on :mod:`hojre.core.sql` in one statement each: their rows are named
-# tuples of the table's columns, which the v1 renderers read like the ORM objects of the lists.
+# tuples of all the table's columns, which the v1 renderers read like the lists' items.
 Row = Any
 
 
@@ -392,25 +620,38 @@ async def get_product_detail(conn: Conn, product_id: int) -> ProductDetail:
 # -- staff -----------------------------------------------------------------------------------
 
 
-async def assign_to_store(session: AsyncSession, *, user: User, store_id: int) -> None:
+_STORE_EXISTS = Query(select(Store.id).where(Store.id == bindparam("store_id")))
+_SET_MANAGER = Query(
+    update(Store)
+    .where(Store.id == bindparam("store_id"))
+    .values(manager_id=bindparam("user_id"), updated_at=Store.updated_at)
+)
+
+
+def _add_seller(dialect: str) -> Executable:
+    return (
+        upsert_for(dialect, StoreSeller)
+        .values(store_id=bindparam("store_id"), user_id=bindparam("user_id"),
+                status=Status.active, created_at=bindparam("now", type_=UTCDateTime()))
+        .on_conflict_do_update(
+            index_elements=["store_id", "user_id"], set_={"status": Status.active}
+        )
+    )  # fmt: skip
+
+
+_ADD_SELLER = Query(_add_seller)
+
+
+async def assign_to_store(conn: Conn, *, user_id: int, role: int, store_id: int) -> None:
     """Make a seller an active seller of the store, or a store manager its manager."""
     from hojre.accounts.models import Role
-    from hojre.core.dialect import upsert
     from hojre.core.errors import HojreError
 
-    store = await session.get(Store, store_id)
-    if store is None:
+    if await conn.one(_STORE_EXISTS, store_id=store_id) is None:
         raise HojreError("Store Not Found")
-    if user.role == Role.store_manager:
-        store.manager_id = user.id
-    elif user.role == Role.seller:
-        await session.execute(
-            upsert(session, StoreSeller)
-            .values(store_id=store.id, user_id=user.id, status=Status.active)
-            .on_conflict_do_update(
-                index_elements=["store_id", "user_id"], set_={"status": Status.active}
-            )
-        )
+    if role == Role.store_manager:
+        await conn.run(_SET_MANAGER, store_id=store_id, user_id=user_id)
+    elif role == Role.seller:
+        await conn.run(_ADD_SELLER, store_id=store_id, user_id=user_id, now=utcnow())
     else:
         raise HojreError("Only sellers and store managers belong to a store")
-    await session.flush()

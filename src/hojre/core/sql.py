@@ -333,6 +333,11 @@ class _Hooks:
         self.after_commit.append(callback)
 
 
+class UniqueViolation(Exception):
+    """A statement broke a unique constraint (either database): the database settled a race
+    that a check before it could not."""
+
+
 class ReadOnly(RuntimeError):
     """A writing statement on a read connection: the endpoint must be declared a write."""
 
@@ -368,7 +373,12 @@ class SqliteConn(_Hooks):
             self.begun = True
         if statement_listeners:
             _notify(c.text)
-        return c, self.connection.execute(c.text, c.args(params))
+        try:
+            return c, self.connection.execute(c.text, c.args(params))
+        except sqlite3.IntegrityError as exc:
+            if str(exc).startswith("UNIQUE constraint failed"):
+                raise UniqueViolation(str(exc)) from exc
+            raise
 
     async def all(self, query: Query, **params: Any) -> list[Any]:
         await resolve(self, params)  # a statement less would save little here
@@ -426,7 +436,11 @@ class PgConn(_Hooks):
                 return await self._after(query, params, *pending)
             await resolve(self, params)
         c, args = await self._prepare(query, params)
-        return [c.make(row) for row in await self.connection.fetch(c.text, *args)]
+        try:
+            rows = await self.connection.fetch(c.text, *args)
+        except asyncpg.UniqueViolationError as exc:
+            raise UniqueViolation(str(exc)) from exc
+        return [c.make(row) for row in rows]
 
     async def one(self, query: Query, **params: Any) -> Any | None:
         pending = _pending(params)
@@ -436,7 +450,10 @@ class PgConn(_Hooks):
                 return rows[0] if rows else None
             await resolve(self, params)
         c, args = await self._prepare(query, params)
-        row = await self.connection.fetchrow(c.text, *args)
+        try:
+            row = await self.connection.fetchrow(c.text, *args)
+        except asyncpg.UniqueViolationError as exc:
+            raise UniqueViolation(str(exc)) from exc
         return None if row is None else c.make(row)
 
     async def _after(
@@ -453,7 +470,10 @@ class PgConn(_Hooks):
     async def run(self, query: Query, **params: Any) -> int:
         await resolve(self, params)
         c, args = await self._prepare(query, params)
-        status = await self.connection.execute(c.text, *args)
+        try:
+            status = await self.connection.execute(c.text, *args)
+        except asyncpg.UniqueViolationError as exc:
+            raise UniqueViolation(str(exc)) from exc
         match = _ROWCOUNT.search(status)
         return int(match.group(1)) if match else 0
 

@@ -432,7 +432,7 @@ class _Conversations:
 
     async def _submit(self, note: _Note, at: datetime) -> None:
         row = await messaging.submit_store_message(
-            self.session, self.events, user_id=note.customer, store_id=note.shop.id,
+            self.conn, self.events, user_id=note.customer, store_id=note.shop.id,
             title=note.title, text=note.text, attachment=None,
         )  # fmt: skip
         note.id = row.id
@@ -445,12 +445,12 @@ class _Conversations:
 
     async def _read_note(self, note: _Note) -> None:
         manager = await self._manager(note.shop)
-        await messaging.read_store_message(self.session, manager=manager, message_id=note.id)
+        await messaging.read_store_message(self.conn, manager=manager, message_id=note.id)
 
     async def _answer(self, note: _Note, text: str, at: datetime) -> None:
         manager = await self._manager(note.shop)
         await messaging.answer_store_message(
-            self.session, self.events, manager=manager, message_id=note.id, answer=text,
+            self.conn, self.events, manager=manager, message_id=note.id, answer=text,
             attachment=None,
         )  # fmt: skip
         note.times["answered_at"] = at
@@ -479,19 +479,19 @@ class _Conversations:
     ) -> None:
         user = await self.session.get_one(User, sender)
         row = await messaging.send_offer(
-            self.session, self.events, sender=user, customer_id=customer, text=text,
+            self.conn, self.events, sender=user, customer_id=customer, text=text,
             store_id=shop.id,
         )  # fmt: skip
         offer.id = row.id
         self.times[Offer].append({"id": row.id, "created_at": at})
 
     async def _read_offer(self, offer: _Offer, customer: int) -> None:
-        await messaging.read_offer(self.session, user_id=customer, offer_id=offer.id)
+        await messaging.read_offer(self.conn, user_id=customer, offer_id=offer.id)
 
     async def _broadcast(self, announcement: talk.Announcement, at: datetime) -> None:
         role = announcement.role
         row = await messaging.create_broadcast(
-            self.session, self.events, title=announcement.title, text=announcement.text,
+            self.conn, self.events, title=announcement.title, text=announcement.text,
             role=None if role is None else int(role), author_id=self.people.admin,
             day=at.date(),
         )  # fmt: skip

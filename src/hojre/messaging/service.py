@@ -18,6 +18,7 @@ from sqlalchemy import (
     CompoundSelect,
     Integer,
     Select,
+    SmallInteger,
     and_,
     bindparam,
     exists,
@@ -28,7 +29,6 @@ from sqlalchemy import (
     union,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from hojre.accounts.models import Role, User
@@ -92,7 +92,7 @@ def staff_store_ids(user_id: int | BindParameter[int]) -> CompoundSelect[int]:
     )
 
 
-def managed_store_ids(user_id: int) -> Select[int]:
+def managed_store_ids(user_id: int | BindParameter[int]) -> Select[int]:
     return select(Store.id).where(Store.manager_id == user_id)
 
 
@@ -474,73 +474,112 @@ async def finish_chat(conn: Conn, events: EventBus, *, user_id: int, chat_id: in
 # -- store messages --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class StoreMessageItem:
-    message: StoreMessage
+class StoreMessageItem(NamedTuple):
+    id: int
+    user_id: int
+    store_id: int
+    title: str
+    text: str
+    attachment: str | None
+    read: bool
+    answer: str | None
+    answer_attachment: str | None
+    answered_at: datetime | None
+    created_at: datetime
     sender_name: str | None
     sender_family: str | None
     store_title: str
 
 
-def _store_message_query() -> Select[StoreMessage, str | None, str | None, str]:
+class Sent(NamedTuple):
+    """A row just written: its id and the time it was stamped with."""
+
+    id: int
+    created_at: datetime
+
+
+_MESSAGE = bindparam("message", type_=Integer)
+_MANAGED = StoreMessage.store_id.in_(managed_store_ids(_USER))
+
+
+def _store_messages() -> Select[*tuple[Any, ...]]:
     return (
-        select(StoreMessage, User.name, User.family, Store.title)
+        select(StoreMessage.id, StoreMessage.user_id, StoreMessage.store_id, StoreMessage.title,
+               StoreMessage.text, StoreMessage.attachment, StoreMessage.read,
+               StoreMessage.answer, StoreMessage.answer_attachment, StoreMessage.answered_at,
+               StoreMessage.created_at, User.name.label("sender_name"),
+               User.family.label("sender_family"), Store.title.label("store_title"))
         .join(User, User.id == StoreMessage.user_id)
         .join(Store, Store.id == StoreMessage.store_id)
+    )  # fmt: skip
+
+
+def _page_store_messages(where: ColumnElement[bool]) -> PagedQuery:
+    # Newest first along ix_store_messages_user / ix_store_messages_store.
+    return PagedQuery(
+        _store_messages().where(where).order_by(StoreMessage.id.desc()),
+        select(func.count()).select_from(StoreMessage).where(where),
     )
 
 
+_OWN_STORE_MESSAGES = _page_store_messages(StoreMessage.user_id == _USER)
+_MANAGED_STORE_MESSAGES = _page_store_messages(_MANAGED)
+_MANAGED_STORE_MESSAGE = Query(_store_messages().where(StoreMessage.id == _MESSAGE, _MANAGED))
+# Parameters of INSERT and UPDATE are not named as their columns (``title_``): SQLAlchemy
+# reserves those names when the statement runs with named values (SessionConn: the demo).
+_NEW_STORE_MESSAGE = Query(
+    insert(StoreMessage)
+    .values(user_id=_USER, store_id=_STORE, title=bindparam("title_"), text=bindparam("body"),
+            attachment=bindparam("attachment_"), read=False, created_at=bindparam("now"))
+    .returning(StoreMessage.id)
+)  # fmt: skip
+_READ_STORE_MESSAGE = Query(
+    update(StoreMessage).where(StoreMessage.id == _MESSAGE).values(read=True)
+)
+_ANSWER_STORE_MESSAGE = Query(
+    update(StoreMessage)
+    .where(StoreMessage.id == _MESSAGE)
+    .values(answer=bindparam("answer_"), answer_attachment=bindparam("attachment_"),
+            answered_at=bindparam("now"), answered_by=_USER, read=True)
+)  # fmt: skip
+
+
 async def submit_store_message(
-    session: AsyncSession, events: EventBus, *, user_id: int, store_id: int,
+    conn: Conn, events: EventBus, *, user_id: int, store_id: int,
     title: str | None, text: str | None, attachment: str | None,
-) -> StoreMessage:  # fmt: skip
+) -> Sent:  # fmt: skip
     clean_title, problems = check_text(title, "Title", limit=TITLE_MAX)
     clean_text, more = check_text(text, "Text")
     clean_attachment, bad = check_attachment(attachment, "Attachment")
     if problems + more + bad:
         raise ValidationFailed(problems + more + bad)
-    store = await session.scalar(
-        select(Store).where(Store.id == store_id, Store.status == Status.active)
-    )
+    store = await conn.one(_ACTIVE_STORE, store=store_id)
     if store is None:
         raise errors.StoreNotFound
-    message = StoreMessage(
-        user_id=user_id, store_id=store.id, title=clean_title, text=clean_text,
-        attachment=clean_attachment, created_at=utcnow(),
-    )  # fmt: skip
-    session.add(message)
-    await session.flush()
+    now = utcnow()
+    inserted = await conn.one(_NEW_STORE_MESSAGE, user=user_id, store=store.id,
+                              title_=clean_title, body=clean_text, attachment_=clean_attachment,
+                              now=now)  # fmt: skip
+    assert inserted is not None  # INSERT … RETURNING
+    message = Sent(int(inserted[0]), now)
     if store.manager_id is not None:
         new = {"id": message.id, "store": store.id, "title": clean_title}
-        events.publish_on_commit(session, [to_user(store.manager_id)], "store_message.new", new)
+        events.publish_on_commit(conn, [to_user(store.manager_id)], "store_message.new", new)
     return message
 
 
 async def list_own_store_messages(
-    session: AsyncSession, *, user_id: int, page: PageRequest
+    conn: Conn, *, user_id: int | Prelude, page: PageRequest
 ) -> Page[StoreMessageItem]:
-    where = StoreMessage.user_id == user_id
-    return await _page_store_messages(session, where, page)
+    return await _OWN_STORE_MESSAGES.fetch(conn, page, StoreMessageItem._make, user=user_id)
 
 
 async def list_store_messages_for_manager(
-    session: AsyncSession, *, manager: Actor, page: PageRequest
+    conn: Conn, *, manager: Actor, page: PageRequest
 ) -> Page[StoreMessageItem]:
     require_manager(manager)
-    where = StoreMessage.store_id.in_(managed_store_ids(manager.id))
-    return await _page_store_messages(session, where, page)
-
-
-async def _page_store_messages(
-    session: AsyncSession, where: ColumnElement[bool], page: PageRequest
-) -> Page[StoreMessageItem]:
-    total = await session.scalar(select(func.count()).select_from(StoreMessage).where(where))
-    rows = await session.execute(
-        _store_message_query().where(where).order_by(StoreMessage.id.desc())
-        .offset(page.offset).limit(page.limit)
-    )  # fmt: skip
-    items = [StoreMessageItem(m, name, family, title) for m, name, family, title in rows]
-    return Page(items=items, total=int(total or 0), request=page)
+    return await _MANAGED_STORE_MESSAGES.fetch(conn, page, StoreMessageItem._make,
+                                               user=manager.id)  # fmt: skip
 
 
 def require_manager(user: Actor) -> None:
@@ -548,197 +587,246 @@ def require_manager(user: Actor) -> None:
         raise errors.NotStoreManager
 
 
-async def access_store_message(
-    session: AsyncSession, *, manager: Actor, message_id: int
-) -> StoreMessageItem:
+async def access_store_message(conn: Conn, *, manager: Actor, message_id: int) -> StoreMessageItem:
     require_manager(manager)
-    row = (
-        await session.execute(
-            _store_message_query().where(
-                StoreMessage.id == message_id,
-                StoreMessage.store_id.in_(managed_store_ids(manager.id)),
-            )
-        )
-    ).first()
+    row = await conn.one(_MANAGED_STORE_MESSAGE, user=manager.id, message=message_id)
     if row is None:
         raise errors.StoreMessageNotFound
-    message, name, family, title = row
-    return StoreMessageItem(message, name, family, title)
+    return StoreMessageItem._make(row)
 
 
-async def read_store_message(
-    session: AsyncSession, *, manager: Actor, message_id: int
-) -> StoreMessageItem:
-    item = await access_store_message(session, manager=manager, message_id=message_id)
-    item.message.read = True
-    await session.flush()
-    return item
+async def read_store_message(conn: Conn, *, manager: Actor, message_id: int) -> StoreMessageItem:
+    item = await access_store_message(conn, manager=manager, message_id=message_id)
+    if item.read:  # nothing to write: no write transaction (nor SQLite's write lock)
+        return item
+    await conn.run(_READ_STORE_MESSAGE, message=item.id)
+    return item._replace(read=True)
 
 
 async def answer_store_message(
-    session: AsyncSession, events: EventBus, *, manager: Actor, message_id: int,
+    conn: Conn, events: EventBus, *, manager: Actor, message_id: int,
     answer: str | None, attachment: str | None,
 ) -> StoreMessageItem:  # fmt: skip
     clean, problems = check_text(answer, "Answer")
     clean_attachment, bad = check_attachment(attachment, "Answer Attachment")
     if problems + bad:
         raise ValidationFailed(problems + bad)
-    item = await access_store_message(session, manager=manager, message_id=message_id)
-    message = item.message
-    message.answer = clean
-    message.answer_attachment = clean_attachment
-    message.answered_at = utcnow()
-    message.answered_by = manager.id
-    message.read = True
-    await session.flush()
-    answered = {"id": message.id, "store": message.store_id, "answer": clean}
-    events.publish_on_commit(session, [to_user(message.user_id)], "store_message.answer", answered)
-    return item
+    item = await access_store_message(conn, manager=manager, message_id=message_id)
+    now = utcnow()
+    await conn.run(_ANSWER_STORE_MESSAGE, message=item.id, answer_=clean,
+                   attachment_=clean_attachment, now=now, user=manager.id)  # fmt: skip
+    answered = {"id": item.id, "store": item.store_id, "answer": clean}
+    events.publish_on_commit(conn, [to_user(item.user_id)], "store_message.answer", answered)
+    return item._replace(answer=clean, answer_attachment=clean_attachment, answered_at=now,
+                         read=True)  # fmt: skip
 
 
 # -- offers ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class OfferItem:
-    offer: Offer
+class OfferItem(NamedTuple):
+    id: int
+    user_id: int
+    store_id: int
+    text: str
+    read: bool
+    created_at: datetime
     store_title: str
     store_logo: str
     customer_name: str | None
     customer_family: str | None
 
 
-def _offer_item(row: Any) -> OfferItem:
-    offer, title, logo, name, family = row
-    return OfferItem(offer, title, logo, name, family)
+_OFFER = bindparam("offer", type_=Integer)
 
 
-def _offer_query() -> Select[Offer, str, str, str | None, str | None]:
+def _offers() -> Select[*tuple[Any, ...]]:
     return (
-        select(Offer, Store.title, Store.logo, User.name, User.family)
+        select(Offer.id, Offer.user_id, Offer.store_id, Offer.text, Offer.read, Offer.created_at,
+               Store.title.label("store_title"), Store.logo.label("store_logo"),
+               User.name.label("customer_name"), User.family.label("customer_family"))
         .join(Store, Store.id == Offer.store_id)
         .join(User, User.id == Offer.user_id)
+    )  # fmt: skip
+
+
+def _page_offers(where: ColumnElement[bool]) -> PagedQuery:
+    # Newest first along ix_offers_user / ix_offers_store.
+    return PagedQuery(
+        _offers().where(where).order_by(Offer.id.desc()),
+        select(func.count()).select_from(Offer).where(where),
     )
 
 
-async def has_interacted(session: AsyncSession, *, user_id: int, store_id: int) -> bool:
+_OWN_OFFERS = _page_offers(Offer.user_id == _USER)
+_STORE_OFFERS = _page_offers(Offer.store_id.in_(managed_store_ids(_USER)))
+_OWN_OFFER = Query(_offers().where(Offer.id == _OFFER, Offer.user_id == _USER))
+_READ_OFFER = Query(update(Offer).where(Offer.id == _OFFER).values(read=True))
+
+
+def _interacted() -> Query:
+    store = TargetKind.store.value
+    checks = [
+        exists().where(Mark.user_id == _USER, Mark.target == store, Mark.target_id == _STORE,
+                       # OR, not IN: the layer takes no expanding parameters
+                       or_(Mark.kind == InteractionKind.like,
+                           Mark.kind == InteractionKind.favorite)),
+        exists().where(View.user_id == _USER, View.target == store, View.target_id == _STORE),
+        exists().where(Comment.user_id == _USER, Comment.target == store,
+                       Comment.target_id == _STORE),
+        exists().where(Chat.customer_id == _USER, Chat.store_id == _STORE),
+        exists().where(StoreMessage.user_id == _USER, StoreMessage.store_id == _STORE),
+    ]  # fmt: skip
+    is_customer = exists().where(User.id == _USER, User.role == Role.customer)
+    return Query(select(and_(is_customer, or_(*checks))))
+
+
+_INTERACTED = _interacted()
+
+
+async def has_interacted(conn: Conn, *, user_id: int, store_id: int) -> bool:
     """A customer who viewed, liked, favourited, commented, chatted with or messaged the store
     (one statement). Dislikes and follows are not an invitation to offers."""
-    on_store = (TargetKind.store.value, store_id)
-    checks = [
-        exists().where(Mark.user_id == user_id, Mark.target == on_store[0],
-                       Mark.target_id == store_id,
-                       Mark.kind.in_((InteractionKind.like, InteractionKind.favorite))),
-        exists().where(View.user_id == user_id, View.target == on_store[0],
-                       View.target_id == store_id),
-        exists().where(Comment.user_id == user_id, Comment.target == on_store[0],
-                       Comment.target_id == store_id),
-        exists().where(Chat.customer_id == user_id, Chat.store_id == store_id),
-        exists().where(StoreMessage.user_id == user_id, StoreMessage.store_id == store_id),
-    ]  # fmt: skip
-    is_customer = exists().where(User.id == user_id, User.role == Role.customer)
-    return bool(await session.scalar(select(and_(is_customer, or_(*checks)))))
+    found = await conn.one(_INTERACTED, user=user_id, store=store_id)
+    return bool(found is not None and found[0])
+
+
+def _offering_store(pinned: bool) -> Query:
+    """The first of the sender's stores (``pinned``: the one given, if it is theirs)."""
+    stores = staff_store_ids(_USER).subquery()
+    query = select(stores.c[0])
+    if pinned:
+        query = query.where(stores.c[0] == _STORE)
+    return Query(query.order_by(stores.c[0]).limit(1))
+
+
+_OFFERING_STORE = {pinned: _offering_store(pinned) for pinned in (False, True)}
+_NEW_OFFER = Query(
+    insert(Offer)
+    .values(user_id=bindparam("customer"), store_id=_STORE, sender_id=_USER,
+            text=bindparam("body"), read=False, created_at=bindparam("now"))
+    .returning(Offer.id)
+)  # fmt: skip
 
 
 async def send_offer(
-    session: AsyncSession, events: EventBus, *, sender: Actor, customer_id: int,
+    conn: Conn, events: EventBus, *, sender: Actor, customer_id: int,
     text: str | None, store_id: int | None = None,
-) -> Offer:  # fmt: skip
+) -> Sent:  # fmt: skip
     clean, problems = check_text(text, "Text")
     if problems:
         raise ValidationFailed(problems)
     if sender.role not in (Role.seller, Role.store_manager):
         raise errors.NotSeller
-    stores = staff_store_ids(sender.id).subquery()
-    query = select(stores.c[0])
-    if store_id is not None:
-        query = query.where(stores.c[0] == store_id)
-    chosen = await session.scalar(query.order_by(stores.c[0]).limit(1))
-    if chosen is None:
+    pinned = {} if store_id is None else {"store": store_id}
+    found = await conn.one(_OFFERING_STORE[store_id is not None], user=sender.id, **pinned)
+    if found is None:
         raise errors.NotSeller
-    if not await has_interacted(session, user_id=customer_id, store_id=chosen):
+    chosen = int(found[0])
+    if not await has_interacted(conn, user_id=customer_id, store_id=chosen):
         raise errors.NotYourCustomer
-    offer = Offer(user_id=customer_id, store_id=chosen, sender_id=sender.id, text=clean,
-                  created_at=utcnow())  # fmt: skip
-    session.add(offer)
-    await session.flush()
-    events.publish_on_commit(session, [to_user(customer_id)], "offer.new",
+    now = utcnow()
+    inserted = await conn.one(_NEW_OFFER, customer=customer_id, store=chosen, user=sender.id,
+                              body=clean, now=now)  # fmt: skip
+    assert inserted is not None  # INSERT … RETURNING
+    offer = Sent(int(inserted[0]), now)
+    events.publish_on_commit(conn, [to_user(customer_id)], "offer.new",
                              {"id": offer.id, "store": chosen, "text": clean})  # fmt: skip
     return offer
 
 
-async def list_offers(session: AsyncSession, *, user_id: int, page: PageRequest) -> Page[OfferItem]:
-    return await _page_offers(session, Offer.user_id == user_id, page)
+async def list_offers(conn: Conn, *, user_id: int | Prelude, page: PageRequest) -> Page[OfferItem]:
+    return await _OWN_OFFERS.fetch(conn, page, OfferItem._make, user=user_id)
 
 
-async def list_store_offers(
-    session: AsyncSession, *, manager: Actor, page: PageRequest
-) -> Page[OfferItem]:
+async def list_store_offers(conn: Conn, *, manager: Actor, page: PageRequest) -> Page[OfferItem]:
     require_manager(manager)
-    return await _page_offers(session, Offer.store_id.in_(managed_store_ids(manager.id)), page)
+    return await _STORE_OFFERS.fetch(conn, page, OfferItem._make, user=manager.id)
 
 
-async def _page_offers(
-    session: AsyncSession, where: ColumnElement[bool], page: PageRequest
-) -> Page[OfferItem]:
-    total = await session.scalar(select(func.count()).select_from(Offer).where(where))
-    rows = await session.execute(
-        _offer_query().where(where).order_by(Offer.id.desc()).offset(page.offset).limit(page.limit)
-    )
-    return Page(items=[_offer_item(r) for r in rows], total=int(total or 0), request=page)
-
-
-async def read_offer(session: AsyncSession, *, user_id: int, offer_id: int) -> OfferItem:
-    row = (
-        await session.execute(_offer_query().where(Offer.id == offer_id, Offer.user_id == user_id))
-    ).first()
+async def read_offer(conn: Conn, *, user_id: int, offer_id: int) -> OfferItem:
+    row = await conn.one(_OWN_OFFER, user=user_id, offer=offer_id)
     if row is None:
         raise errors.OfferNotFound
-    item = _offer_item(row)
-    item.offer.read = True
-    await session.flush()
-    return item
+    item = OfferItem._make(row)
+    if item.read:  # nothing to write: no write transaction (nor SQLite's write lock)
+        return item
+    await conn.run(_READ_OFFER, offer=item.id)
+    return item._replace(read=True)
 
 
 # -- broadcasts ------------------------------------------------------------------------------
 
 
-def broadcast_visible_to(role: int) -> ColumnElement[bool]:
+class BroadcastItem(NamedTuple):
+    id: int
+    title: str
+    text: str
+    user_id: int | None
+    role: int | None
+    day: date
+    show: bool
+
+
+_ROLE = bindparam("role", type_=SmallInteger)
+_BROADCAST = bindparam("broadcast", type_=Integer)
+
+
+def broadcast_visible_to(role: int | BindParameter[int]) -> ColumnElement[bool]:
     return and_(Broadcast.show.is_(True), or_(Broadcast.role.is_(None), Broadcast.role == role))
 
 
-async def list_broadcasts(
-    session: AsyncSession, *, role: int, page: PageRequest
-) -> Page[Broadcast]:
-    from hojre.core.pagination import fetch_page
+_BROADCAST_COLUMNS = (Broadcast.id, Broadcast.title, Broadcast.text, Broadcast.user_id,
+                      Broadcast.role, Broadcast.day, Broadcast.show)  # fmt: skip
+# Newest first along ix_broadcasts_visible (show, role, id).
+_BROADCASTS = PagedQuery(
+    select(*_BROADCAST_COLUMNS).where(broadcast_visible_to(_ROLE)).order_by(Broadcast.id.desc()),
+    select(func.count()).select_from(Broadcast).where(broadcast_visible_to(_ROLE)),
+)
+_VISIBLE_BROADCAST = Query(
+    select(*_BROADCAST_COLUMNS).where(Broadcast.id == _BROADCAST, broadcast_visible_to(_ROLE))
+)
+_NEW_BROADCAST = Query(
+    insert(Broadcast)
+    .values(title=bindparam("title_"), text=bindparam("body"), role=bindparam("role_"),
+            user_id=bindparam("author"), day=bindparam("day_"), show=bindparam("show_"),
+            created_at=bindparam("now"))
+    .returning(Broadcast.id)
+)  # fmt: skip
+_ROLES = frozenset(int(r) for r in Role)
 
-    query = select(Broadcast).where(broadcast_visible_to(role)).order_by(Broadcast.id.desc())
-    return await fetch_page(session, query, page)
+
+async def list_broadcasts(conn: Conn, *, role: int, page: PageRequest) -> Page[BroadcastItem]:
+    return await _BROADCASTS.fetch(conn, page, BroadcastItem._make, role=role)
 
 
-async def get_broadcast(session: AsyncSession, *, role: int, broadcast_id: int) -> Broadcast:
-    found = await session.scalar(
-        select(Broadcast).where(Broadcast.id == broadcast_id, broadcast_visible_to(role))
-    )
+async def get_broadcast(conn: Conn, *, role: int, broadcast_id: int) -> BroadcastItem:
+    found = await conn.one(_VISIBLE_BROADCAST, role=role, broadcast=broadcast_id)
     if found is None:
         raise errors.BroadcastNotFound
-    return found
+    return BroadcastItem._make(found)
 
 
 async def create_broadcast(
-    session: AsyncSession, events: EventBus, *, title: str, text: str, role: int | None,
-    author_id: int | None = None, day: date | None = None,
-) -> Broadcast:  # fmt: skip
+    conn: Conn, events: EventBus, *, title: str, text: str, role: int | None,
+    author_id: int | None = None, day: date | None = None, show: bool = True,
+) -> BroadcastItem:  # fmt: skip
+    """``show=False``: kept out of every list, and announced to nobody."""
     clean_title, problems = check_text(title, "Title", limit=TITLE_MAX)
     clean_text, more = check_text(text, "Text", limit=10_000)
-    if role is not None and role not in {int(r) for r in Role}:
+    if role is not None and role not in _ROLES:
         more.append("Role is invalid.")
     if problems + more:
         raise ValidationFailed(problems + more)
-    broadcast = Broadcast(title=clean_title, text=clean_text, role=role, user_id=author_id,
-                          day=day or utcnow().date(), show=True)  # fmt: skip
-    session.add(broadcast)
-    await session.flush()
-    events.publish_on_commit(session, [to_role(role)], "broadcast.new",
-                             {"id": broadcast.id, "title": clean_title, "role": role})  # fmt: skip
+    now = utcnow()
+    role = None if role is None else int(role)
+    day = day or now.date()
+    inserted = await conn.one(_NEW_BROADCAST, title_=clean_title, body=clean_text, role_=role,
+                              author=author_id, day_=day, show_=show, now=now)  # fmt: skip
+    assert inserted is not None  # INSERT … RETURNING
+    broadcast = BroadcastItem(int(inserted[0]), clean_title, clean_text, author_id, role, day,
+                              show)  # fmt: skip
+    if show:
+        new = {"id": broadcast.id, "title": clean_title, "role": role}
+        events.publish_on_commit(conn, [to_role(role)], "broadcast.new", new)
     return broadcast

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, String, bindparam, insert, or_, select, update
 
 from hojre.core.clock import utcnow
-from hojre.core.db import Database
+from hojre.core.db import Database, UTCDateTime
 from hojre.core.errors import TooManyAttempts
 from hojre.core.metrics import SMS_QUEUED, SMS_REFUSED
 from hojre.core.ratelimit import DatabaseRateLimiter, RateLimiter, Window
@@ -55,6 +55,49 @@ _ENQUEUE = Query(
             next_attempt_at=bindparam("now"), created_at=bindparam("now"))
     .returning(SmsMessage.id)
 )  # fmt: skip
+
+
+def _due() -> ColumnElement[bool]:
+    now = bindparam("now", type_=UTCDateTime())
+    return or_(
+        (SmsMessage.status == SmsStatus.pending) & (SmsMessage.next_attempt_at <= now),
+        (SmsMessage.status == SmsStatus.sending) & (SmsMessage.claimed_until < now),
+    )
+
+
+_DUE = Query(select(SmsMessage.id).where(_due()).order_by(SmsMessage.id).limit(bindparam("limit")))
+_MESSAGE = SmsMessage.id == bindparam("message_id")
+_CLAIM = Query(
+    update(SmsMessage)
+    .where(_MESSAGE, _due())
+    .values(status=SmsStatus.sending, attempts=SmsMessage.attempts + 1,
+            claimed_until=bindparam("lease", type_=UTCDateTime()))
+    .returning(SmsMessage.id, SmsMessage.to, SmsMessage.text, SmsMessage.kind,
+               SmsMessage.code, SmsMessage.attempts)
+)  # fmt: skip
+_OURS = (
+    _MESSAGE,
+    SmsMessage.status == SmsStatus.sending,
+    SmsMessage.claimed_until == bindparam("lease", type_=UTCDateTime()),
+)
+# What a send attempt ends in, by the status it leaves: sent (the secret cleared), or back to
+# pending / failed with the error and the next attempt's time.
+_OUTCOMES = {
+    SmsStatus.sent: Query(
+        update(SmsMessage).where(*_OURS).values(
+            status=bindparam("status"), sent_at=bindparam("sent_at", type_=UTCDateTime()),
+            gateway_id=bindparam("gateway_id"), claimed_until=None, text=None, code=None)
+    ),
+    **{
+        status: Query(
+            update(SmsMessage).where(*_OURS).values(
+                status=bindparam("status"), claimed_until=None,
+                next_attempt_at=bindparam("next_attempt_at", type_=UTCDateTime()),
+                last_error=bindparam("last_error"))
+        )
+        for status in (SmsStatus.pending, SmsStatus.failed)
+    },
+}  # fmt: skip
 
 
 class Outbox:
@@ -122,28 +165,11 @@ class Outbox:
 
     async def deliver_due(self, limit: int = 100) -> int:
         """Deliver what is due: new rows, retries, and claims whose lease ran out."""
-        now = utcnow()
-        async with self.db.unit_of_work(write=False) as session:
-            ids = list(
-                (
-                    await session.execute(
-                        select(SmsMessage.id)
-                        .where(self._due(now))
-                        .order_by(SmsMessage.id)
-                        .limit(limit)
-                    )
-                ).scalars()
-            )
+        async with self.db.raw.connect(write=False) as conn:
+            ids = [row[0] for row in await conn.all(_DUE, now=utcnow(), limit=limit)]
         if ids:
             await self.deliver(ids)
         return len(ids)
-
-    @staticmethod
-    def _due(now: datetime) -> ColumnElement[bool]:
-        return or_(
-            (SmsMessage.status == SmsStatus.pending) & (SmsMessage.next_attempt_at <= now),
-            (SmsMessage.status == SmsStatus.sending) & (SmsMessage.claimed_until < now),
-        )
 
     async def deliver(self, ids: Sequence[int]) -> None:
         # Claim each row just before sending it: claiming a whole batch up front would let
@@ -157,21 +183,8 @@ class Outbox:
     async def _claim(self, message_id: int) -> _Claimed | None:
         now = utcnow()
         lease = now + timedelta(seconds=self.settings.sms_claim_lease_seconds)
-        stmt = (
-            update(SmsMessage)
-            .where(SmsMessage.id == message_id, self._due(now))
-            .values(status=SmsStatus.sending, attempts=SmsMessage.attempts + 1, claimed_until=lease)
-            .returning(
-                SmsMessage.id,
-                SmsMessage.to,
-                SmsMessage.text,
-                SmsMessage.kind,
-                SmsMessage.code,
-                SmsMessage.attempts,
-            )
-        )
-        async with self.db.unit_of_work(write=True) as session:
-            row = (await session.execute(stmt)).first()
+        async with self.db.raw.connect(write=True) as conn:
+            row = await conn.one(_CLAIM, message_id=message_id, now=now, lease=lease)
         if row is None:
             return None
         return _Claimed(row[0], row[1], row[2] or "", row[3], row[4], row[5], lease)
@@ -204,7 +217,6 @@ class Outbox:
             values = {
                 "status": SmsStatus.failed if give_up else SmsStatus.pending,
                 "next_attempt_at": utcnow() + timedelta(seconds=min(2**attempts, 600)),
-                "claimed_until": None,
                 "last_error": str(exc)[:500] or type(exc).__name__,
             }
         else:
@@ -212,22 +224,12 @@ class Outbox:
                 "status": SmsStatus.sent,
                 "sent_at": utcnow(),
                 "gateway_id": gateway_id,
-                "claimed_until": None,
-                "text": None,
-                "code": None,
             }
-        async with self.db.unit_of_work(write=True) as session:
-            await session.execute(
-                update(SmsMessage)
-                # Only our own claim: if the lease ran out and another sender re-claimed
-                # the row, its outcome is the one that counts.
-                .where(
-                    SmsMessage.id == message_id,
-                    SmsMessage.status == SmsStatus.sending,
-                    SmsMessage.claimed_until == claimed.lease,
-                )
-                .values(**values)
-            )
+        async with self.db.raw.connect(write=True) as conn:
+            # Only our own claim: if the lease ran out and another sender re-claimed the
+            # row, its outcome is the one that counts.
+            outcome = _OUTCOMES[SmsStatus(str(values["status"]))]
+            await conn.run(outcome, message_id=message_id, lease=claimed.lease, **values)
 
     async def run_sweeper(self, stop: asyncio.Event) -> None:
         """Background loop of each server process: retries and crash leftovers."""

@@ -138,9 +138,7 @@ for _path, _staff_only, _summary in (
     )
 
 
-@router.post(
-    "/user/newtoken", TokenParams, sql=True, summary="Replace the given token by a new one"
-)
+@router.post("/user/newtoken", TokenParams, summary="Replace the given token by a new one")
 async def new_token(call: Call[TokenParams]) -> dict[str, Any]:
     issued = await service.rotate_token(
         call.conn, call.hub, username=call.username, token=call.token
@@ -148,7 +146,7 @@ async def new_token(call: Call[TokenParams]) -> dict[str, Any]:
     return ok("Token Updated", _token_data(issued))
 
 
-@router.post("/user/islogin", TokenParams, sql=True, summary="Is this token valid?")
+@router.post("/user/islogin", TokenParams, summary="Is this token valid?")
 async def is_login(call: Call[TokenParams]) -> dict[str, Any]:
     user = await service.authenticate(
         call.conn,
@@ -165,7 +163,6 @@ async def is_login(call: Call[TokenParams]) -> dict[str, Any]:
     "/user/logout",
     TokenParams,
     auth=True,
-    sql=True,
     summary="End this token's session (designed here; its live sockets close)",
 )
 async def logout(call: Call[TokenParams]) -> dict[str, Any]:
@@ -220,9 +217,7 @@ class UsersParams(V1Params):
     paged: ClassVar[bool] = True
 
 
-@router.get(
-    "/users", UsersParams, auth=True, sql=True, summary="The caller's profile, as a one-item list"
-)
+@router.get("/users", UsersParams, auth=True, summary="The caller's profile, as a one-item list")
 async def users(call: Call[UsersParams]) -> dict[str, Any]:
     page = Page(items=[call.me], total=1, request=page_request(call.raw))
     if page.request.page > 1:
@@ -262,8 +257,7 @@ async def edit(call: Call[ProfileParams]) -> dict[str, Any]:
         for name, value in call.raw.items()
         if _WIRE_TO_DOMAIN.get(name, name) in PROFILE_FIELDS
     }
-    user = await call.me_for_update()
-    await profile.update_profile(call.session, user=user, changes=ProfileChanges(values))
+    await profile.update_profile(call.conn, user=call.me, changes=ProfileChanges(values))
     return ok("updated successfully")
 
 

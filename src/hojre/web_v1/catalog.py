@@ -2,7 +2,7 @@
 one target with its parts ("composite", shaped like an element of the original search).
 
 No login. Lists are cacheable; a composite is not (it shows the latest comments, which the
-reader may just have written).
+reader may just have written). Every route runs on :mod:`hojre.core.sql` (``call.conn``).
 """
 
 from __future__ import annotations
@@ -12,10 +12,19 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from hojre.catalog import service
-from hojre.catalog.models import Bazaar, BazaarCategory, Mall, Media, Product, Store, score_of
-from hojre.catalog.service import CatalogFilter, SellerItem
+from hojre.catalog.models import Bazaar, Mall, Media, Product, Store, score_of
+from hojre.catalog.service import (
+    BazaarItem,
+    CatalogFilter,
+    CategoryItem,
+    MallItem,
+    ProductItem,
+    SellerItem,
+    StoreItem,
+)
 from hojre.core.clock import to_unix
 from hojre.core.errors import NotFound
+from hojre.core.pagination import Page
 from hojre.interactions.registry import TargetKind
 from hojre.web_v1.endpoint import Call, Handler, NoParams, V1Params, V1Router, param
 from hojre.web_v1.envelopes import listing, page_request
@@ -35,13 +44,14 @@ def _path_id(call: Call[Any]) -> int:
 
 
 # -- records (``mainData`` and list items), wire names as the original sent them -------------
+# A list gives its item (the record's columns); a composite's rows have all of the table's.
 
 
-def render_category(category: BazaarCategory) -> dict[str, Any]:
+def render_category(category: CategoryItem) -> dict[str, Any]:
     return {"id": category.id, "title": category.title, "image": category.image}
 
 
-def render_bazaar(bazaar: Bazaar) -> dict[str, Any]:
+def render_bazaar(bazaar: BazaarItem) -> dict[str, Any]:
     return {
         "id": bazaar.id,
         "title": bazaar.title,
@@ -71,7 +81,7 @@ def render_bazaar(bazaar: Bazaar) -> dict[str, Any]:
     }
 
 
-def render_mall(mall: Mall) -> dict[str, Any]:
+def render_mall(mall: MallItem) -> dict[str, Any]:
     return {
         "id": mall.id,
         "title": mall.title,
@@ -102,7 +112,7 @@ def render_mall(mall: Mall) -> dict[str, Any]:
     }
 
 
-def render_store(store: Store) -> dict[str, Any]:
+def render_store(store: StoreItem) -> dict[str, Any]:
     """The original's store record: no dates and no description (``about`` instead)."""
     return {
         "id": store.id,
@@ -149,7 +159,7 @@ def render_store(store: Store) -> dict[str, Any]:
     }
 
 
-def render_product(product: Product) -> dict[str, Any]:
+def render_product(product: ProductItem) -> dict[str, Any]:
     """Designed here (the original documents show no product): price in rials (int)."""
     return {
         "id": product.id,
@@ -329,26 +339,27 @@ def _filters(raw: V1Params) -> CatalogFilter:
 
 @router.get("/bazzar-categories", Paged, cacheable=True, summary="Bazaar categories")
 async def bazaar_categories(call: Call[Paged]) -> dict[str, Any]:
-    page = await service.list_categories(call.session, page_request(call.raw))
+    page = await service.list_categories(call.conn, page_request(call.raw))
     return listing(call.request.url, page, render_category)
 
 
-Row = TypeVar("Row", Bazaar, Mall, Store, Product)
+Item = TypeVar("Item", BazaarItem, MallItem, StoreItem, ProductItem)
 
 
 @dataclass(frozen=True, slots=True)
-class CatalogList(Generic[Row]):
+class CatalogList(Generic[Item]):
     path: str
-    model: type[Row]
+    model: type[Bazaar | Mall | Store | Product]  # whose list_active gives Item
     params: type[V1Params]
-    render: Callable[[Row], dict[str, Any]]
+    render: Callable[[Item], dict[str, Any]]
     summary: str
 
 
-def _list_handler(spec: CatalogList[Row]) -> Handler:
+def _list_handler(spec: CatalogList[Item]) -> Handler:
     async def handler(call: Call[Any]) -> dict[str, Any]:
-        page = await service.list_active(
-            call.session, spec.model, page_request(call.raw), _filters(call.params)
+        model: Any = spec.model  # the overload per model is chosen at run time
+        page: Page[Item] = await service.list_active(
+            call.conn, model, page_request(call.raw), _filters(call.params)
         )
         return listing(call.request.url, page, spec.render)
 
@@ -373,7 +384,6 @@ for _spec in LISTS:
 @router.get(
     "/bazzars/{id}",
     NoParams,
-    sql=True,
     response=Reply.bazaar,
     summary="One bazaar with media, comments, malls, stores",
 )
@@ -385,7 +395,6 @@ async def bazaar_detail(call: Call[NoParams]) -> dict[str, Any]:
 @router.get(
     "/malls/{id}",
     NoParams,
-    sql=True,
     response=Reply.mall,
     summary="One mall with media, comments and stores",
 )
@@ -397,7 +406,6 @@ async def mall_detail(call: Call[NoParams]) -> dict[str, Any]:
 @router.get(
     "/stores/{id}",
     NoParams,
-    sql=True,
     response=Reply.store,
     summary="One store with media, comments, sellers and branches",
 )
@@ -409,7 +417,6 @@ async def store_detail(call: Call[NoParams]) -> dict[str, Any]:
 @router.get(
     "/products/{id}",
     NoParams,
-    sql=True,
     response=Reply.product,
     summary="One product with media and comments",
 )

@@ -16,16 +16,13 @@ from typing import Any, ClassVar, Generic, TypeVar
 import orjson
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hojre.accounts import service as accounts
-from hojre.accounts.models import User
 from hojre.accounts.schemas import Location
 from hojre.accounts.service import Caller, Client
-from hojre.core.db import SessionConn
 from hojre.core.errors import HojreError, NotLoggedIn
 from hojre.core.hub import Hub
 from hojre.core.net import client_key
@@ -107,13 +104,12 @@ class Call(Generic[P]):
     request: Request
     params: P
     raw: Mapping[str, str]
-    # The request's driver-level connection: a write transaction for ``sql`` endpoints that
-    # write, else reads only (the login check).
+    # The request's connection (hojre.core.sql): a write transaction for endpoints that
+    # write, else reads only.
     conn: Conn
     hub: Hub
     username: str
     token: str
-    orm: AsyncSession | None = None
     user: Caller | None = None
     # The login still to check, by the first statement given it (endpoints with fold_login).
     prelude: Prelude | None = None
@@ -126,13 +122,6 @@ class Call(Generic[P]):
     def client(self) -> Client:
         """The client as throttles key it (the address; a trusted proxy's X-Forwarded-For)."""
         return Client(client_key(self.request.scope))
-
-    @property
-    def session(self) -> AsyncSession:
-        """The ORM unit of work (endpoints not declared ``sql``)."""
-        if self.orm is None:
-            raise RuntimeError("an sql endpoint has no ORM session; use call.conn")
-        return self.orm
 
     @property
     def me(self) -> Caller:
@@ -183,12 +172,6 @@ class Call(Generic[P]):
                 accounts.record_location(self.conn, self.hub, user=self.user, where=where)
         return self.user
 
-    async def me_for_update(self) -> User:
-        """The caller as an ORM object of this request's session, to change it."""
-        user = await self.session.get(User, self.me.id)
-        if user is None:  # deleted since the login check a moment ago
-            raise self.not_logged_in
-        return user
 
 
 Handler = Callable[[Call[Any]], Awaitable[Mapping[str, Any]]]
@@ -238,8 +221,6 @@ class Endpoint:
     write: bool | None = None
     # What a success answers, for OpenAPI; None: the shape's (POST action, paged GET list).
     response: Reply | None = None
-    # The handler runs on ``call.conn`` alone (hojre.core.sql), without an ORM session.
-    sql: bool = False
     # With ``auth``: the login is checked by the handler's first statement given
     # ``call.caller_id`` (one round trip for both on PostgreSQL), not before the handler.
     fold_login: bool = False
@@ -260,9 +241,8 @@ class Endpoint:
 class V1Router:
     """Collects endpoints, then mounts each as a FastAPI route with its OpenAPI description."""
 
-    def __init__(self, tag: str, *, sql: bool = False) -> None:
+    def __init__(self, tag: str) -> None:
         self.tag = tag
-        self.sql = sql  # the default of its endpoints' ``sql`` option
         self.endpoints: list[Endpoint] = []
 
     def _register(
@@ -270,7 +250,6 @@ class V1Router:
     ) -> Callable[[Handler], Handler]:
         def decorate(handler: Handler) -> Handler:
             options.setdefault("summary", handler.__doc__ or "")
-            options.setdefault("sql", self.sql)
             self.endpoints.append(Endpoint(method, path, params, handler, **options))
             return handler
 
@@ -280,7 +259,7 @@ class V1Router:
         self, path: str, params: type[V1Params] = NoParams, **options: Any
     ) -> Callable[[Handler], Handler]:
         """Options: ``auth``, ``summary``, ``cacheable``, ``not_logged_in``, ``write``,
-        ``response``, ``sql``, ``fold_login``, ``max_body``, ``own_transactions``,
+        ``response``, ``fold_login``, ``max_body``, ``own_transactions``,
         ``sender_limit`` (see Endpoint)."""
         return self._register("GET", path, params, **options)
 
@@ -386,14 +365,9 @@ async def _run(endpoint: Endpoint, request: Request, hub: Hub) -> Response:
                 call.conn = NO_CONN
             body = await endpoint.handler(call)
         else:
-            async with hub.db.raw.connect(write=endpoint.sql and endpoint.writes) as conn:
+            async with hub.db.raw.connect(write=endpoint.writes) as conn:
                 call.conn = conn
-                if endpoint.sql:
-                    body = await _handle(endpoint, call)
-                else:
-                    async with hub.db.unit_of_work(write=endpoint.writes) as session:
-                        call.orm = session
-                        body = await _handle(endpoint, call)
+                body = await _handle(endpoint, call)
     except HojreError as exc:
         return json_response(error(exc.message, exc.data), headers=headers)
     except BodyTooLarge:
@@ -409,8 +383,7 @@ async def _count_sender(endpoint: Endpoint, call: Call[Any]) -> None:
     takes it back with everything else)."""
     assert endpoint.sender_limit is not None
     window = [endpoint.sender_limit.window(call.hub.settings, call.me.id)]
-    conn = call.conn if endpoint.sql else SessionConn(call.session)
-    check(window, await call.hub.limiter.hit(conn, window))
+    check(window, await call.hub.limiter.hit(call.conn, window))
 
 
 async def _handle(endpoint: Endpoint, call: Call[Any]) -> Mapping[str, Any]:

@@ -25,7 +25,7 @@ from hojre.web_v1.endpoint import Call, Handler, SenderLimit, V1Params, V1Router
 from hojre.web_v1.envelopes import listing, ok, page_request
 from hojre.web_v1.params import NO_ID, wire_id
 
-router = V1Router("interactions", sql=True)
+router = V1Router("interactions")
 
 # -- the contract's names --------------------------------------------------------------------
 

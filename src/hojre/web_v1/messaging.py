@@ -10,8 +10,13 @@ from hojre.core.clock import to_unix
 from hojre.core.pagination import MAX_PER_PAGE, Page, PageRequest
 from hojre.core.text import full_name, parse_int
 from hojre.messaging import service
-from hojre.messaging.models import Broadcast, Offer
-from hojre.messaging.service import ChatItem, MessageItem, OfferItem, StoreMessageItem
+from hojre.messaging.service import (
+    BroadcastItem,
+    ChatItem,
+    MessageItem,
+    OfferItem,
+    StoreMessageItem,
+)
 from hojre.web_v1.endpoint import Call, SenderLimit, V1Params, V1Router, param
 from hojre.web_v1.envelopes import listing, ok, page_number, page_request
 from hojre.web_v1.openapi import Reply
@@ -91,7 +96,7 @@ def render_message(item: MessageItem) -> dict[str, Any]:
     }
 
 
-@router.get("/chats", Paged, auth=True, sql=True, fold_login=True,
+@router.get("/chats", Paged, auth=True, fold_login=True,
             summary="The caller's chats, newest first")  # fmt: skip
 async def chats(call: Call[Paged]) -> dict[str, Any]:
     request = page_request(call.raw)
@@ -102,7 +107,7 @@ async def chats(call: Call[Paged]) -> dict[str, Any]:
     return listing(call.request.url, page, render_chat)
 
 
-@router.get("/main-chats", ChatIdParams, auth=True, sql=True, fold_login=True, write=True,
+@router.get("/main-chats", ChatIdParams, auth=True, fold_login=True, write=True,
             summary="A chat's messages, newest first; marks the other side's as seen")  # fmt: skip
 async def main_chats(call: Call[ChatIdParams]) -> dict[str, Any]:
     page = await service.list_messages(
@@ -117,9 +122,7 @@ class StartChatParams(V1Params):
     seller: str | None = param("One of the store's active sellers (optional).", type="integer")
 
 
-@router.post(
-    "/user/start-chat", StartChatParams, auth=True, sql=True, summary="Start a chat with a store"
-)
+@router.post("/user/start-chat", StartChatParams, auth=True, summary="Start a chat with a store")
 async def start_chat(call: Call[StartChatParams]) -> dict[str, Any]:
     seller = call.params.seller
     chat = await service.start_chat(
@@ -134,7 +137,7 @@ class SendChatMessageParams(V1Params):
     text: str | None = param("Plain text, at most 2000 characters.", required=True)
 
 
-@router.post("/user/send-chat-message", SendChatMessageParams, auth=True, sql=True,
+@router.post("/user/send-chat-message", SendChatMessageParams, auth=True,
              sender_limit=SenderLimit.chat_messages,
              summary="Send a message in a chat")  # fmt: skip
 async def send_chat_message(call: Call[SendChatMessageParams]) -> dict[str, Any]:
@@ -149,7 +152,7 @@ class ChatOnlyParams(V1Params):
     id: str | None = param("The chat's id.", required=True, type="integer")
 
 
-@router.post("/user/finish-chat", ChatOnlyParams, auth=True, sql=True, summary="Finish a chat")
+@router.post("/user/finish-chat", ChatOnlyParams, auth=True, summary="Finish a chat")
 async def finish_chat(call: Call[ChatOnlyParams]) -> dict[str, Any]:
     await service.finish_chat(
         call.conn, call.hub.events, user_id=call.me.id, chat_id=id_param(call.params.id)
@@ -160,8 +163,7 @@ async def finish_chat(call: Call[ChatOnlyParams]) -> dict[str, Any]:
 # -- store messages --------------------------------------------------------------------------
 
 
-def render_store_message(item: StoreMessageItem) -> dict[str, Any]:
-    m = item.message
+def render_store_message(m: StoreMessageItem) -> dict[str, Any]:
     return {
         "id": m.id,
         "user": m.user_id,
@@ -175,8 +177,8 @@ def render_store_message(item: StoreMessageItem) -> dict[str, Any]:
         "answerDate": to_unix(m.answered_at),
         "answerAttachment": m.answer_attachment,
         "status": "answered" if m.answer is not None else "pending",
-        "senderName": full_name(item.sender_name, item.sender_family),
-        "storeName": item.store_title,
+        "senderName": full_name(m.sender_name, m.sender_family),
+        "storeName": m.store_title,
     }
 
 
@@ -193,16 +195,17 @@ class SubmitStoreMessageParams(V1Params):
 async def submit_store_message(call: Call[SubmitStoreMessageParams]) -> dict[str, Any]:
     p = call.params
     message = await service.submit_store_message(
-        call.session, call.hub.events, user_id=call.me.id, store_id=id_param(p.store),
+        call.conn, call.hub.events, user_id=call.me.id, store_id=id_param(p.store),
         title=p.title, text=p.text, attachment=p.attachment,
     )  # fmt: skip
     return ok("Message Sent", {"id": message.id})
 
 
-@router.get("/store-messages", Paged, auth=True, summary="The caller's messages to stores")
+@router.get("/store-messages", Paged, auth=True, fold_login=True,
+            summary="The caller's messages to stores")  # fmt: skip
 async def store_messages(call: Call[Paged]) -> dict[str, Any]:
     page = await service.list_own_store_messages(
-        call.session, user_id=call.me.id, page=page_request(call.raw)
+        call.conn, user_id=call.caller_id, page=page_request(call.raw)
     )
     return listing(call.request.url, page, render_store_message)
 
@@ -212,12 +215,13 @@ class StoreSidePaged(V1Params):
     pageSize: str | None = param("Page size (default and maximum 300).", type="integer")
 
 
-@router.post("/store-manager/store-messages", StoreSidePaged, auth=True,
+# A list behind a POST: it writes nothing, so it takes no write transaction (nor SQLite's turn).
+@router.post("/store-manager/store-messages", StoreSidePaged, auth=True, write=False,
              response=Reply.store_side,
              summary="Messages to the caller's stores (store managers)")  # fmt: skip
 async def manager_store_messages(call: Call[StoreSidePaged]) -> dict[str, Any]:
     page = await service.list_store_messages_for_manager(
-        call.session, manager=call.me, page=store_side_page(call.raw)
+        call.conn, manager=call.me, page=store_side_page(call.raw)
     )
     return store_side("store messages result", page, render_store_message)
 
@@ -230,7 +234,7 @@ class MessageIdParams(V1Params):
              summary="One message to the caller's store; marks it read")  # fmt: skip
 async def unique_store_message(call: Call[MessageIdParams]) -> dict[str, Any]:
     item = await service.read_store_message(
-        call.session, manager=call.me, message_id=id_param(call.params.id)
+        call.conn, manager=call.me, message_id=id_param(call.params.id)
     )
     return ok("store message result", render_store_message(item))
 
@@ -245,7 +249,7 @@ class AnswerParams(V1Params):
              summary="Answer a message to the caller's store")  # fmt: skip
 async def answer_store_message(call: Call[AnswerParams]) -> dict[str, Any]:
     item = await service.answer_store_message(
-        call.session, call.hub.events, manager=call.me, message_id=id_param(call.params.id),
+        call.conn, call.hub.events, manager=call.me, message_id=id_param(call.params.id),
         answer=call.params.answer, attachment=call.params.answerAttachment,
     )  # fmt: skip
     return ok("Answer Sent", render_store_message(item))
@@ -254,7 +258,7 @@ async def answer_store_message(call: Call[AnswerParams]) -> dict[str, Any]:
 # -- offers ----------------------------------------------------------------------------------
 
 
-def _offer_fields(o: Offer) -> dict[str, Any]:
+def _offer_fields(o: OfferItem) -> dict[str, Any]:
     return {
         "id": o.id,
         "user": o.user_id,
@@ -267,19 +271,20 @@ def _offer_fields(o: Offer) -> dict[str, Any]:
 
 def render_offer(item: OfferItem) -> dict[str, Any]:
     """An offer as its customer sees it."""
-    return {**_offer_fields(item.offer), "storeName": item.store_title,
+    return {**_offer_fields(item), "storeName": item.store_title,
             "storeLogo": item.store_logo}  # fmt: skip
 
 
 def render_store_offer(item: OfferItem) -> dict[str, Any]:
     """An offer as the store side sees it."""
-    return {**_offer_fields(item.offer),
+    return {**_offer_fields(item),
             "targetName": full_name(item.customer_name, item.customer_family)}  # fmt: skip
 
 
-@router.get("/offers", Paged, auth=True, summary="Offers sent to the caller")
+@router.get("/offers", Paged, auth=True, fold_login=True, summary="Offers sent to the caller")
 async def offers(call: Call[Paged]) -> dict[str, Any]:
-    page = await service.list_offers(call.session, user_id=call.me.id, page=page_request(call.raw))
+    page = await service.list_offers(call.conn, user_id=call.caller_id,
+                                     page=page_request(call.raw))  # fmt: skip
     return listing(call.request.url, page, render_offer)
 
 
@@ -291,7 +296,7 @@ class OfferIdParams(V1Params):
     "/user/read-offer", OfferIdParams, auth=True, summary="Read one of the caller's offers"
 )
 async def read_offer(call: Call[OfferIdParams]) -> dict[str, Any]:
-    item = await service.read_offer(call.session, user_id=call.me.id,
+    item = await service.read_offer(call.conn, user_id=call.me.id,
                                     offer_id=id_param(call.params.id))  # fmt: skip
     return ok("Offer Read", render_offer(item))
 
@@ -308,18 +313,19 @@ class SendOfferParams(V1Params):
 async def send_offer(call: Call[SendOfferParams]) -> dict[str, Any]:
     p = call.params
     offer = await service.send_offer(
-        call.session, call.hub.events, sender=call.me, customer_id=id_param(p.user), text=p.text,
+        call.conn, call.hub.events, sender=call.me, customer_id=id_param(p.user), text=p.text,
         store_id=id_param(p.store) if p.store else None,
     )  # fmt: skip
     return ok("Offer Sent", {"id": offer.id})
 
 
-@router.post("/store-manager/offers", StoreSidePaged, auth=True,
+# Writes nothing either (see /store-manager/store-messages).
+@router.post("/store-manager/offers", StoreSidePaged, auth=True, write=False,
              response=Reply.store_side,
              summary="Offers sent from the caller's stores (store managers)")  # fmt: skip
 async def manager_offers(call: Call[StoreSidePaged]) -> dict[str, Any]:
     page = await service.list_store_offers(
-        call.session, manager=call.me, page=store_side_page(call.raw)
+        call.conn, manager=call.me, page=store_side_page(call.raw)
     )
     return store_side("offers result", page, render_store_offer)
 
@@ -327,7 +333,7 @@ async def manager_offers(call: Call[StoreSidePaged]) -> dict[str, Any]:
 # -- broadcasts ------------------------------------------------------------------------------
 
 
-def render_broadcast(b: Broadcast) -> dict[str, Any]:
+def render_broadcast(b: BroadcastItem) -> dict[str, Any]:
     return {
         "id": b.id,
         "title": b.title,
@@ -341,7 +347,7 @@ def render_broadcast(b: Broadcast) -> dict[str, Any]:
 
 @router.get("/broadcasts", Paged, auth=True, summary="Broadcasts for the caller's role")
 async def broadcasts(call: Call[Paged]) -> dict[str, Any]:
-    page = await service.list_broadcasts(call.session, role=call.me.role,
+    page = await service.list_broadcasts(call.conn, role=call.me.role,
                                          page=page_request(call.raw))  # fmt: skip
     return listing(call.request.url, page, render_broadcast)
 
@@ -353,6 +359,6 @@ class BroadcastIdParams(V1Params):
 @router.get("/broadcasts/{id}", BroadcastIdParams, auth=True, response=Reply.broadcast,
             summary="One broadcast, bare (no envelope)")  # fmt: skip
 async def broadcast(call: Call[BroadcastIdParams]) -> dict[str, Any]:
-    found = await service.get_broadcast(call.session, role=call.me.role,
+    found = await service.get_broadcast(call.conn, role=call.me.role,
                                         broadcast_id=id_param(call.params.id))  # fmt: skip
     return render_broadcast(found)
