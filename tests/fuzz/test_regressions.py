@@ -15,7 +15,7 @@ pytestmark = pytest.mark.anyio
 
 # Found by schemathesis: any run of digits is a page number, and (page - 1) * 300 of this one
 # is past the 64-bit OFFSET both databases take (SQLite: OverflowError, a 500). Lists that page
-# through fetch_page skipped the query; the ones with their own query did not.
+# through the ORM skipped the query; the ones with their own query did not (all of them now).
 HUGE_PAGE = "56879725914472024"
 
 

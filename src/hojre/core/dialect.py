@@ -8,18 +8,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Subquery, Table, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.ext.asyncio import AsyncSession
 
 Insert = postgresql.Insert | sqlite.Insert
 
 
-def upsert(session: AsyncSession, table: Table | Any) -> Insert:
-    """An INSERT supporting ``on_conflict_do_nothing/_update`` for the session's database."""
-    return upsert_for(session.get_bind().dialect.name, table)
-
-
 def upsert_for(name: str, table: Table | Any) -> Insert:
-    """The same, for a dialect's name (a :class:`hojre.core.sql.Query` builder's argument)."""
+    """An INSERT supporting ``on_conflict_do_nothing/_update`` for a dialect's name (a
+    :class:`hojre.core.sql.Query` builder's argument)."""
     target = table.__table__ if hasattr(table, "__table__") else table
     if name == "postgresql":
         return postgresql.insert(target)

@@ -6,8 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, bindparam
 
 from hojre.core.sql import Conn, Query
 
@@ -45,20 +44,6 @@ class Page(Generic[T]):
     @property
     def page_count(self) -> int:
         return -(-self.total // self.request.per_page) if self.total else 0
-
-
-async def fetch_page(session: AsyncSession, query: Select[Any], page: PageRequest) -> Page[Any]:
-    """Count and slice ``query``: at most two statements whatever the page size."""
-    total = int(
-        await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    )
-    if page.offset >= total:
-        # Past the end: nothing to fetch. Skipping the query also keeps a huge requested
-        # page (any 18-digit number is accepted) from sending an OFFSET that overflows
-        # the database's 64-bit integer (OverflowError on SQLite, an error on PostgreSQL).
-        return Page(items=[], total=total, request=page)
-    rows = (await session.execute(query.offset(page.offset).limit(page.limit))).scalars().all()
-    return Page(items=list(rows), total=total, request=page)
 
 
 class PagedQuery:

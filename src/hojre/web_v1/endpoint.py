@@ -173,7 +173,6 @@ class Call(Generic[P]):
         return self.user
 
 
-
 Handler = Callable[[Call[Any]], Awaitable[Mapping[str, Any]]]
 
 
