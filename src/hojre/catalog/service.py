@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cache, cached_property
 from typing import Any, Final, NamedTuple, TypeVar, overload
 
-from sqlalchemy import ColumnElement, Integer, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Integer, bindparam, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import Executable
 
@@ -366,12 +366,10 @@ def _active(model: type[Listed], filters: frozenset[str]) -> PagedQuery:
     columns = _FILTERS[model]
     where: list[ColumnElement[bool]] = [visible(model)]
     where += [columns[name] == bindparam(name, type_=Integer) for name in sorted(filters)]
-    return PagedQuery(
-        select(*(getattr(model, name) for name in _ITEMS[model]._fields))
-        .where(*where)
-        .order_by(model.id),
-        select(func.count()).select_from(model).where(*where),
-    )
+    return PagedQuery.of(
+        select(*(getattr(model, name) for name in _ITEMS[model]._fields)),
+        counting=model, where=where, order=[model.id],
+    )  # fmt: skip
 
 
 @overload
@@ -408,12 +406,10 @@ async def list_active(
     return await _active(model, frozenset(given)).fetch(conn, page, _ITEMS[model]._make, **given)
 
 
-_CATEGORIES = PagedQuery(
-    select(BazaarCategory.id, BazaarCategory.title, BazaarCategory.image).order_by(
-        BazaarCategory.title, BazaarCategory.id
-    ),
-    select(func.count()).select_from(BazaarCategory),
-)
+_CATEGORIES = PagedQuery.of(
+    select(BazaarCategory.id, BazaarCategory.title, BazaarCategory.image),
+    counting=BazaarCategory, order=[BazaarCategory.title, BazaarCategory.id],
+)  # fmt: skip
 
 
 async def list_categories(conn: Conn, page: PageRequest) -> Page[CategoryItem]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, bindparam
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from hojre.core.sql import Conn, Query
 
@@ -62,6 +63,22 @@ class PagedQuery:
             rows.add_columns(count.scalar_subquery().label("total"))
             .offset(bindparam("offset"))
             .limit(bindparam("limit"))
+        )
+
+    @classmethod
+    def of(
+        cls,
+        rows: Select[*tuple[Any, ...]],
+        *,
+        counting: Any,
+        where: Sequence[ColumnElement[bool]] = (),
+        order: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]],
+    ) -> PagedQuery:
+        """The usual list: ``rows`` matching ``where`` in ``order``, and as its total the
+        rows of the table ``counting`` matching the same ``where`` (no joins to count)."""
+        return cls(
+            rows.where(*where).order_by(*order),
+            select(func.count()).select_from(counting).where(*where),
         )
 
     async def fetch(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, bindparam, func, select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from hojre.core.pagination import Page, PagedQuery, PageRequest
@@ -56,12 +56,11 @@ def _paged(
 ) -> PagedQuery:
     """The list of ``model``'s columns named ``fields`` (an item's), filtered on
     ``parent == :parent`` when given."""
-    rows = select(*(getattr(model, name) for name in fields))
-    count = select(func.count()).select_from(model)
-    if parent is not None:
-        rows = rows.where(parent == _PARENT)
-        count = count.where(parent == _PARENT)
-    return PagedQuery(rows.order_by(*order), count)
+    where = [] if parent is None else [parent == _PARENT]
+    return PagedQuery.of(
+        select(*(getattr(model, name) for name in fields)),
+        counting=model, where=where, order=order,
+    )  # fmt: skip
 
 
 _COUNTRIES = _paged(Country, CountryItem._fields, (Country.id,))

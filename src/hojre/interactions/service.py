@@ -440,22 +440,18 @@ def _activity(target: TargetKind, kind: InteractionKind) -> PagedQuery:
     spec = TARGETS[target]
     model = spec.model
     if kind is InteractionKind.view:
-        where = and_(View.user_id == _USER, View.target == target)
-        return PagedQuery(
+        return PagedQuery.of(
             select(View.id, View.user_id, View.target_id, View.viewed_at, spec.title, spec.image)
-            .outerjoin(model, model.id == View.target_id)
-            .where(where)
-            .order_by(View.viewed_at.desc(), View.id.desc()),
-            select(func.count()).select_from(View).where(where),
-        )
-    where = and_(Mark.user_id == _USER, Mark.target == target, Mark.kind == kind)
-    return PagedQuery(
+            .outerjoin(model, model.id == View.target_id),
+            counting=View, where=[View.user_id == _USER, View.target == target],
+            order=[View.viewed_at.desc(), View.id.desc()],
+        )  # fmt: skip
+    return PagedQuery.of(
         select(Mark.id, Mark.user_id, Mark.target_id, Mark.created_at, spec.title, spec.image)
-        .outerjoin(model, model.id == Mark.target_id)
-        .where(where)
-        .order_by(Mark.id.desc()),
-        select(func.count()).select_from(Mark).where(where),
-    )
+        .outerjoin(model, model.id == Mark.target_id),
+        counting=Mark, where=[Mark.user_id == _USER, Mark.target == target, Mark.kind == kind],
+        order=[Mark.id.desc()],
+    )  # fmt: skip
 
 
 async def list_activity(

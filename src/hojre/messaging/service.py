@@ -192,15 +192,12 @@ _UNREAD = (
 
 
 def _chats(staff: bool) -> PagedQuery:
-    visible = chat_visible_to(_USER, staff=staff)
-    return PagedQuery(
+    return PagedQuery.of(
         select(Chat.id, Chat.customer_id, _SELLER.name, _SELLER.family, _SELLER.avatar,
                Chat.created_at, Chat.status, Store.title, Chat.store_id, _UNREAD)
         .join(_SELLER, _SELLER.id == Chat.seller_id)
-        .join(Store, Store.id == Chat.store_id)
-        .where(visible)
-        .order_by(Chat.id.desc()),
-        select(func.count()).select_from(Chat).where(visible),
+        .join(Store, Store.id == Chat.store_id),
+        counting=Chat, where=[chat_visible_to(_USER, staff=staff)], order=[Chat.id.desc()],
     )  # fmt: skip
 
 
@@ -516,9 +513,8 @@ def _store_messages() -> Select[*tuple[Any, ...]]:
 
 def _page_store_messages(where: ColumnElement[bool]) -> PagedQuery:
     # Newest first along ix_store_messages_user / ix_store_messages_store.
-    return PagedQuery(
-        _store_messages().where(where).order_by(StoreMessage.id.desc()),
-        select(func.count()).select_from(StoreMessage).where(where),
+    return PagedQuery.of(
+        _store_messages(), counting=StoreMessage, where=[where], order=[StoreMessage.id.desc()]
     )
 
 
@@ -652,10 +648,7 @@ def _offers() -> Select[*tuple[Any, ...]]:
 
 def _page_offers(where: ColumnElement[bool]) -> PagedQuery:
     # Newest first along ix_offers_user / ix_offers_store.
-    return PagedQuery(
-        _offers().where(where).order_by(Offer.id.desc()),
-        select(func.count()).select_from(Offer).where(where),
-    )
+    return PagedQuery.of(_offers(), counting=Offer, where=[where], order=[Offer.id.desc()])
 
 
 _OWN_OFFERS = _page_offers(Offer.user_id == _USER)
@@ -779,10 +772,10 @@ def broadcast_visible_to(role: int | BindParameter[int]) -> ColumnElement[bool]:
 _BROADCAST_COLUMNS = (Broadcast.id, Broadcast.title, Broadcast.text, Broadcast.user_id,
                       Broadcast.role, Broadcast.day, Broadcast.show)  # fmt: skip
 # Newest first along ix_broadcasts_visible (show, role, id).
-_BROADCASTS = PagedQuery(
-    select(*_BROADCAST_COLUMNS).where(broadcast_visible_to(_ROLE)).order_by(Broadcast.id.desc()),
-    select(func.count()).select_from(Broadcast).where(broadcast_visible_to(_ROLE)),
-)
+_BROADCASTS = PagedQuery.of(
+    select(*_BROADCAST_COLUMNS), counting=Broadcast, where=[broadcast_visible_to(_ROLE)],
+    order=[Broadcast.id.desc()],
+)  # fmt: skip
 _VISIBLE_BROADCAST = Query(
     select(*_BROADCAST_COLUMNS).where(Broadcast.id == _BROADCAST, broadcast_visible_to(_ROLE))
 )
