@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select
 
-from hojre.core import sql
 from hojre.core.clock import utcnow
 from hojre.core.errors import HojreError
 from hojre.core.hub import Hub
-from hojre.core.sql import Conn, PgConn, Prelude, Query, ReadOnly, SqliteConn
+from hojre.core.sql import Conn, PgConn, Query, ReadOnly, SqliteConn
 from hojre.messaging.models import Broadcast
 
 pytestmark = pytest.mark.anyio
@@ -120,92 +118,4 @@ async def test_the_first_requests_together_open_one_pool(pg_hub: Hub) -> None:
     await asyncio.gather(*(use() for _ in range(100)))
     pools = list(raw._pools.values())
     assert len(pools) == 1
-    assert 1 <= pools[0].opened <= pg_hub.settings.db_pool_size
-
-
-# -- preludes --------------------------------------------------------------------------------
-
-# A prelude like the login: one row, its first column the value of the later ``user``.
-_FIRST = Query(select(Broadcast.id, Broadcast.title).where(Broadcast.title == bindparam("want")))
-_LATER = Query(
-    select(Broadcast.id, Broadcast.title, Broadcast.created_at)
-    .where(Broadcast.id >= bindparam("user"), Broadcast.title.like(bindparam("like")))
-    .order_by(Broadcast.id.desc())
-)
-_RENAME = Query(
-    update(Broadcast).where(Broadcast.id == bindparam("user")).values(title=bindparam("to"))
-)
-
-
-class Nobody(HojreError):
-    message = "nobody"
-
-
-def _prelude(want: str) -> Prelude:
-    return Prelude(_FIRST, {"want": want}, Nobody)
-
-
-@pytest.fixture
-def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-    sql.statement_listeners.append(seen.append)
-    yield seen
-    sql.statement_listeners.remove(seen.append)
-
-
-async def test_a_prelude_runs_with_the_first_statement_given_it(
-    hub: Hub, statements: list[str]
-) -> None:
-    async with hub.db.raw.connect(write=True) as conn:
-        ids = [await _add(conn, f"prelude {n}") for n in range(4)]
-    statements.clear()
-    async with hub.db.raw.connect(write=False) as conn:
-        first = _prelude("prelude 1")
-        rows = await conn.all(_LATER, user=first, like="prelude %")
-        # PostgreSQL: one statement for both; SQLite: the prelude just before.
-        assert len(statements) == (2 if hub.db.is_sqlite else 1)
-        assert first.row.id == ids[1] and first.row.title == "prelude 1"
-        assert [r.id for r in rows] == ids[:0:-1]  # newest first, as the statement orders
-        assert all(r.created_at.utcoffset() is not None for r in rows)  # converted as alone
-        assert rows == await conn.all(_LATER, user=ids[1], like="prelude %")
-        statements.clear()
-        assert await conn.one(_LATER, user=first, like="prelude 3") == rows[0]
-        assert len(statements) == 1  # the prelude ran: its value is given
-        # A prelude whose statement has no rows still runs, and still gives its row.
-        second = _prelude("prelude 3")
-        assert await conn.all(_LATER, user=second, like="nothing%") == []
-        assert second.row.id == ids[3]
-
-
-async def test_no_prelude_row_raises_and_runs_nothing_else(hub: Hub, statements: list[str]) -> None:
-    async with hub.db.raw.connect(write=True) as conn:
-        await _add(conn, "kept")
-        statements.clear()
-        with pytest.raises(Nobody):
-            await conn.all(_LATER, user=_prelude("no such title"), like="%")
-        with pytest.raises(Nobody):
-            await conn.run(_RENAME, user=_prelude("no such title"), to="renamed")
-        assert len(statements) == 2  # the login of each, and nothing after it
-    assert await _count(hub, "kept") == 1 and await _count(hub, "renamed") == 0
-
-
-async def test_a_write_given_a_prelude_runs_it_first(hub: Hub, statements: list[str]) -> None:
-    async with hub.db.raw.connect(write=True) as conn:
-        new = await _add(conn, "before")
-        statements.clear()
-        first = _prelude("before")
-        assert await conn.run(_RENAME, user=first, to="after") == 1
-        assert len(statements) == 2  # writes are not combined
-        assert first.row.id == new
-    assert await _count(hub, "after") == 1
-
-
-def test_combining_checks_the_parameters() -> None:
-    with pytest.raises(ValueError, match="no parameter 'nobody'"):
-        _LATER.after(_FIRST, "nobody").statement_for("postgresql")
-    clash = Query(select(Broadcast.id).where(Broadcast.title == bindparam("want"),
-                                             Broadcast.id > bindparam("user")))  # fmt: skip
-    with pytest.raises(ValueError, match="both statements have parameters named"):
-        clash.after(_FIRST, "user").statement_for("postgresql")
-    with pytest.raises(TypeError, match="only a SELECT"):
-        _RENAME.after(_FIRST, "user").statement_for("postgresql")
+    assert 1 <= pools[0].get_size() <= pg_hub.settings.db_pool_size

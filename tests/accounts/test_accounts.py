@@ -360,7 +360,7 @@ async def test_users_lists_the_caller(api: Api) -> None:
     assert await api.get("/users") == err("not login")
 
 
-# /chats checks the login inside its list's statement (fold_login); the location is kept too.
+# The location is kept by lists and the rest alike.
 @pytest.mark.parametrize("path", ["/users", "/chats"])
 async def test_location_from_x_and_y_is_remembered(api: Api, path: str) -> None:
     data = await api.register_active(PHONE)

@@ -24,7 +24,14 @@ async def test_no_endpoint_runs_a_statement_through_the_orm(api: Api, hub: Hub) 
     def record(*args: Any) -> None:
         orm.append(args[2])
 
+    # Nor an ORM connection, even one left unused: a serving process has one pool, RawDb's.
+    checkouts: list[object] = []
+
+    def checkout(*args: Any) -> None:
+        checkouts.append(args[0])
+
     event.listen(hub.db.engine.sync_engine, "before_cursor_execute", record)
+    event.listen(hub.db.engine.sync_engine, "checkout", checkout)
     try:
         for endpoint in (e for router in ROUTERS for e in router.endpoints):
             path = "/web" + endpoint.path.replace("{id}", str(min(ids.values())))
@@ -36,4 +43,6 @@ async def test_no_endpoint_runs_a_statement_through_the_orm(api: Api, hub: Hub) 
             assert response.status_code == 200, (endpoint.path, response.text)
     finally:
         event.remove(hub.db.engine.sync_engine, "before_cursor_execute", record)
+        event.remove(hub.db.engine.sync_engine, "checkout", checkout)
     assert orm == []
+    assert checkouts == []

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
-from hojre.core.sql import Conn, Query, RawDb, resolve, run_after_commit
+from hojre.core.sql import Conn, Query, RawDb, run_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -88,15 +88,12 @@ class SessionConn:
         self.dialect = session.get_bind().dialect
 
     async def all(self, query: Query, **params: Any) -> list[Any]:
-        await resolve(self, params)
         return list((await self.session.execute(query.statement(self.dialect), params)).all())
 
     async def one(self, query: Query, **params: Any) -> Any | None:
-        await resolve(self, params)
         return (await self.session.execute(query.statement(self.dialect), params)).first()
 
     async def run(self, query: Query, **params: Any) -> int:
-        await resolve(self, params)
         result: Any = await self.session.execute(query.statement(self.dialect), params)
         return int(result.rowcount)
 
@@ -127,21 +124,32 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 
 class Database:
-    """The engine plus two session factories: reads, and writes (IMMEDIATE on SQLite)."""
+    """The requests' connections (:attr:`raw`, :mod:`hojre.core.sql`) and the ORM's engine with
+    two session factories, reads and writes (IMMEDIATE on SQLite).
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 32) -> None:
+    The ORM serves no request: migrations, the demo loader and tests use it. Its engine opens
+    no connection until one of those asks, so a serving process holds one pool, :attr:`raw`'s.
+    """
+
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 32,
+        acquire_timeout: float = 5.0, statement_timeout: float = 10.0,
+    ) -> None:  # fmt: skip
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 15}
         else:
-            # The ORM serves the endpoints off the hot paths (see hojre.core.sql).
+            # The demo loader and tests: a few connections, opened only when they are used.
             kwargs.update(pool_size=5, max_overflow=10, pool_pre_ping=False)
         self.engine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        self.raw = RawDb(url, self.engine.dialect, pool_size=pool_size)
+        self.raw = RawDb(
+            url, self.engine.dialect, pool_size=pool_size,
+            acquire_timeout=acquire_timeout, statement_timeout=statement_timeout,
+        )  # fmt: skip
         self._read = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._write = async_sessionmaker(
             self.engine.execution_options(hojre_write=True),

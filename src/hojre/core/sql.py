@@ -8,9 +8,10 @@ result conversions — and drops the rest. Rows come back as named tuples.
 
 SQLite is called on the event loop: its calls take microseconds, and a write transaction that
 never awaits anything else holds the write lock only that long. One asyncio lock per process
-keeps write transactions from interleaving on the loop. PostgreSQL connections come from a
-small pool of our own (:class:`Pool`): a transaction never outlives :meth:`RawDb.connect`, so
-there is nothing to reset between requests.
+keeps write transactions from interleaving on the loop. PostgreSQL connections come from
+asyncpg's pool, one per event loop, with a bounded wait for a connection and a time limit on
+every statement (a stalled server fails requests instead of queueing them); a transaction never
+outlives :meth:`RawDb.connect`, so the pool's reset between requests is skipped.
 """
 
 from __future__ import annotations
@@ -21,19 +22,20 @@ import logging
 import os
 import re
 import sqlite3
-from collections import deque, namedtuple
+from collections import namedtuple
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, cast
+from typing import Any, ClassVar, Protocol, cast
 
 import asyncpg
 import orjson
-from sqlalchemy import BindParameter, ColumnElement, Select, func, literal_column, select
+from sqlalchemy import ColumnElement, Select
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.sql import ClauseElement, Executable
-from sqlalchemy.sql.visitors import iterate, replacement_traverse
+
+from hojre.core.checkpoint import Checkpointer
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +81,16 @@ class Query:
     (``INSERT … ON CONFLICT`` comes from each dialect's own ``insert``).
     """
 
-    __slots__ = ("_after", "_build", "_compiled", "_statements", "writes")
+    __slots__ = ("_build", "_compiled", "_statements", "writes")
+
+    # Queries made in this process: what asyncpg's statement cache must hold (see
+    # statement_cache_size).
+    made: ClassVar[int] = 0
 
     def __init__(self, statement: Executable | Callable[[str], Executable]) -> None:
+        Query.made += 1
         self._statements: dict[str, Executable] = {}
         self._compiled: dict[str, Compiled] = {}
-        self._after: dict[tuple[Query, str], Query] = {}
         if callable(statement):
             self._build: Callable[[str], Executable] | None = statement
             probe = statement("postgresql")
@@ -109,52 +115,6 @@ class Query:
         if found is None:
             found = self._compiled[dialect.name] = _compile(self.statement(dialect), dialect)
         return found
-
-    def after(self, first: Query, param: str) -> Query:
-        """This SELECT and ``first`` (one row at most) as one statement: ``first``'s row with
-        this statement's rows as an array of records, ``param`` standing for ``first``'s first
-        column; no row when ``first`` has none. PostgreSQL only (``ARRAY(subquery)``)."""
-        found = self._after.get((first, param))
-        if found is None:
-            found = self._after[first, param] = Query(
-                lambda name: _after(first.statement_for(name), self.statement_for(name), param)
-            )
-        return found
-
-    def statement_for(self, name: str) -> Select[Any]:
-        """The SELECT for a dialect's name (what :meth:`after` combines)."""
-        statement = self._statements.get("") if self._build is None else self._build(name)
-        if not isinstance(statement, Select):
-            raise TypeError("only a SELECT can be combined")
-        return statement
-
-
-def _after(first: Select[Any], then: Select[Any], param: str) -> Select[Any]:
-    head = first.cte("prelude")
-    key = select(next(iter(head.c))).scalar_subquery()
-    replaced = False
-
-    def swap(element: Any, **_: Any) -> Any:
-        nonlocal replaced
-        if isinstance(element, BindParameter) and element.key == param:
-            replaced = True
-            return key
-        return None
-
-    body = cast(Select[Any], replacement_traverse(then, {}, swap))
-    if not replaced:
-        raise ValueError(f"the statement has no parameter {param!r}")
-    shared = _bind_keys(first) & (_bind_keys(then) - {param})
-    if shared:  # one name would be one parameter of the combined statement
-        raise ValueError(f"both statements have parameters named {sorted(shared)}")
-    rows = body.subquery("prelude_rows")
-    # ARRAY(subquery) keeps the subquery's order; its rows come back as asyncpg records.
-    array = func.array(select(literal_column(rows.name)).select_from(rows).scalar_subquery())
-    return select(head, array.label("prelude_rows"))
-
-
-def _bind_keys(statement: Select[Any]) -> set[str]:
-    return {e.key for e in iterate(statement) if isinstance(e, BindParameter)}
 
 
 def _compile(statement: Executable, dialect: Dialect) -> Compiled:
@@ -262,64 +222,6 @@ class Conn(Protocol):
     def on_commit(self, callback: Callable[[], Awaitable[None]]) -> None: ...
 
 
-_PENDING: Any = object()
-
-
-class Prelude:
-    """A one-row statement that other statements depend on, run with the first of them: the
-    request's login, whose first column (the caller's id) is their ``user``.
-
-    Given as a parameter's value, it is checked by the first statement it is given to: on
-    PostgreSQL inside that statement when it is a SELECT (one round trip for both, see
-    :meth:`Query.after`), else just before it. No row: ``missing`` is raised and the statement
-    does not run. Later statements get the first column's value; :attr:`row` is the row.
-    """
-
-    __slots__ = ("missing", "params", "query", "row")
-
-    def __init__(
-        self, query: Query, params: dict[str, Any], missing: Callable[[], BaseException]
-    ) -> None:
-        self.query = query
-        self.params = params
-        self.missing = missing
-        self.row: Any = _PENDING
-
-    @property
-    def ran(self) -> bool:
-        return self.row is not _PENDING
-
-    def found(self, row: Any | None) -> Any:
-        if row is None:
-            raise self.missing()
-        self.row = row
-        return row
-
-    async def check(self, conn: Conn) -> Any:
-        """The row, running the statement on its own if no other statement has yet."""
-        return self.row if self.ran else self.found(await conn.one(self.query, **self.params))
-
-
-def _pending(params: dict[str, Any]) -> tuple[str, Prelude] | None:
-    """The prelude among ``params`` still to run; those that have run give their value."""
-    found = None
-    for name, value in params.items():
-        if type(value) is Prelude:
-            if value.row is _PENDING:
-                found = name, value
-            else:
-                params[name] = value.row[0]
-    return found
-
-
-async def resolve(conn: Conn, params: dict[str, Any]) -> None:
-    """Run a prelude among ``params`` on its own, if one is pending, and give its value."""
-    pending = _pending(params)
-    if pending is not None:
-        name, prelude = pending
-        params[name] = (await prelude.check(conn))[0]
-
-
 def _notify(text: str) -> None:
     for listener in statement_listeners:
         listener(text)
@@ -381,18 +283,15 @@ class SqliteConn(_Hooks):
             raise
 
     async def all(self, query: Query, **params: Any) -> list[Any]:
-        await resolve(self, params)  # a statement less would save little here
         c, cursor = self._execute(query, params)
         return [c.make(row) for row in cursor.fetchall()]
 
     async def one(self, query: Query, **params: Any) -> Any | None:
-        await resolve(self, params)
         c, cursor = self._execute(query, params)
         row = cursor.fetchone()
         return None if row is None else c.make(row)
 
     async def run(self, query: Query, **params: Any) -> int:
-        await resolve(self, params)
         return self._execute(query, params)[1].rowcount
 
     async def end(self, *, commit: bool) -> None:
@@ -430,11 +329,6 @@ class PgConn(_Hooks):
         return c, c.args(params)
 
     async def all(self, query: Query, **params: Any) -> list[Any]:
-        pending = _pending(params)
-        if pending is not None:
-            if not query.writes:
-                return await self._after(query, params, *pending)
-            await resolve(self, params)
         c, args = await self._prepare(query, params)
         try:
             rows = await self.connection.fetch(c.text, *args)
@@ -443,12 +337,6 @@ class PgConn(_Hooks):
         return [c.make(row) for row in rows]
 
     async def one(self, query: Query, **params: Any) -> Any | None:
-        pending = _pending(params)
-        if pending is not None:
-            if not query.writes:
-                rows = await self._after(query, params, *pending)
-                return rows[0] if rows else None
-            await resolve(self, params)
         c, args = await self._prepare(query, params)
         try:
             row = await self.connection.fetchrow(c.text, *args)
@@ -456,19 +344,7 @@ class PgConn(_Hooks):
             raise UniqueViolation(str(exc)) from exc
         return None if row is None else c.make(row)
 
-    async def _after(
-        self, query: Query, params: dict[str, Any], name: str, prelude: Prelude
-    ) -> list[Any]:
-        """``query`` and the pending ``prelude`` in one round trip."""
-        del params[name]
-        c, args = await self._prepare(query.after(prelude.query, name), prelude.params | params)
-        row = await self.connection.fetchrow(c.text, *args)
-        prelude.found(None if row is None else prelude.query.compiled(self.dialect).make(row[:-1]))
-        inner = query.compiled(self.dialect)
-        return [inner.make(record) for record in row[-1]]
-
     async def run(self, query: Query, **params: Any) -> int:
-        await resolve(self, params)
         c, args = await self._prepare(query, params)
         try:
             status = await self.connection.execute(c.text, *args)
@@ -481,96 +357,6 @@ class PgConn(_Hooks):
         transaction, self.transaction = self.transaction, None
         if transaction is not None:
             await (transaction.commit() if commit else transaction.rollback())
-
-
-class Pool:
-    """The asyncpg connections of one event loop: idle ones on a stack (the warmest first),
-    more opened on demand up to ``size``, callers waiting in turn beyond it.
-
-    asyncpg's own pool wraps each connection in a holder and a proxy, queues it and resets it
-    on release: a fifth of a short request's Python time in the benchmark's profile. Here a
-    transaction never outlives :meth:`RawDb.connect`, so a connection goes back as it is; one
-    that failed in a way that may have left it mid-operation is closed instead (see
-    :meth:`RawDb.connect`), and a closed one (the server restarted) is dropped and replaced.
-    """
-
-    def __init__(self, connect: Callable[[], Awaitable[asyncpg.Connection]], size: int) -> None:
-        self._connect = connect
-        self.size = size
-        self._idle: list[asyncpg.Connection] = []
-        self.opened = 0  # idle, in use and being opened
-        self._waiters: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
-        self._closed = False
-        self._loop = asyncio.get_running_loop()
-
-    async def acquire(self) -> asyncpg.Connection:
-        while True:
-            if self._closed:
-                raise RuntimeError("the pool is closed")
-            while self._idle:
-                connection = self._idle.pop()
-                if not connection.is_closed():
-                    return connection
-                self.opened -= 1
-            if self.opened < self.size:
-                self.opened += 1
-                try:
-                    return await self._connect()
-                except BaseException:
-                    self.opened -= 1
-                    self._pass_turn()
-                    raise
-            waiter: asyncio.Future[asyncpg.Connection | None]
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            try:
-                given = await waiter
-            except BaseException:  # cancelled: what it was given goes to the next in line
-                if waiter.done() and not waiter.cancelled():
-                    found = waiter.result()
-                    if found is not None:
-                        self.release(found)
-                    else:
-                        self._pass_turn()
-                raise
-            if given is not None:
-                return given
-            # None: a connection was dropped, so there is room to open one
-
-    def release(self, connection: asyncpg.Connection, *, reusable: bool = True) -> None:
-        if not reusable or self._closed or connection.is_closed():
-            connection.terminate()
-            self.opened -= 1
-            self._pass_turn()
-            return
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(connection)
-                return
-        self._idle.append(connection)
-
-    def _pass_turn(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-
-    async def close(self) -> None:
-        """Close the idle connections; those in use close when released."""
-        self._closed = True
-        idle, self._idle = self._idle, []
-        self.opened -= len(idle)
-        for connection in idle:
-            if self._loop is asyncio.get_running_loop():
-                await connection.close()
-            else:  # its loop is gone (tests): just drop the socket
-                connection.terminate()
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_exception(RuntimeError("the pool is closed"))
-        self._waiters.clear()
 
 
 class _FileLock:
@@ -604,19 +390,33 @@ SQLITE_PRAGMAS = (
     # per connection instead of 2 MiB: a large database reads like a small one.
     "PRAGMA mmap_size=2147418112",
     "PRAGMA cache_size=-65536",
+    # No checkpoint inside a commit (by default the one crossing 1000 pages of WAL copies them
+    # and waits for two fsyncs, on the event loop, holding the write turn): the process's
+    # hojre.core.checkpoint.Checkpointer thread does them.
+    "PRAGMA wal_autocheckpoint=0",
 )
+
+
+# SQLite's connections of one process: reader, writer, the writers' lock, the checkpoints.
+_Sqlite = tuple[sqlite3.Connection, sqlite3.Connection, _FileLock, Checkpointer | None]
 
 
 class RawDb:
     """The driver-level connections of one process (one pool per event loop on PostgreSQL)."""
 
-    def __init__(self, url: str, dialect: Dialect, *, pool_size: int = 32) -> None:
+    def __init__(
+        self, url: str, dialect: Dialect, *, pool_size: int = 32,
+        acquire_timeout: float = 5.0, statement_timeout: float = 10.0,
+    ) -> None:  # fmt: skip
         parsed = make_url(url)
         self.dialect = dialect
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self._pool_size = pool_size
-        self._pools: dict[asyncio.AbstractEventLoop, Pool] = {}
-        self._sqlite: tuple[sqlite3.Connection, sqlite3.Connection, _FileLock] | None = None
+        self._acquire_timeout = acquire_timeout
+        self._statement_timeout = statement_timeout
+        self._pools: dict[asyncio.AbstractEventLoop, asyncpg.Pool] = {}
+        self._starting: dict[asyncio.AbstractEventLoop, asyncio.Task[asyncpg.Pool]] = {}
+        self._sqlite: _Sqlite | None = None
         self._write_lock: asyncio.Lock | None = None
         if self.is_sqlite:
             self._path = parsed.database or ":memory:"
@@ -633,7 +433,7 @@ class RawDb:
 
     # -- SQLite ---------------------------------------------------------------------------------
 
-    def _sqlite_connections(self) -> tuple[sqlite3.Connection, sqlite3.Connection, _FileLock]:
+    def _sqlite_connections(self) -> _Sqlite:
         if self._sqlite is None:
             pair = []
             for _ in range(2):  # one for reads, one for the write transactions
@@ -645,12 +445,15 @@ class RawDb:
                 pair.append(connection)
             memory = self._path == ":memory:" or self._path.startswith("file::memory:")
             lock = _FileLock(None if memory else f"{self._path}-write-lock")
-            self._sqlite = (pair[0], pair[1], lock)
+            checkpointer = None if memory else Checkpointer(self._path)
+            if checkpointer is not None:
+                checkpointer.start()
+            self._sqlite = (pair[0], pair[1], lock, checkpointer)
         return self._sqlite
 
     @asynccontextmanager
     async def _sqlite_connect(self, write: bool) -> AsyncIterator[SqliteConn | PgConn]:
-        reader, writer, lock = self._sqlite_connections()
+        reader, writer, lock, _ = self._sqlite_connections()
         if not write:
             conn = SqliteConn(reader, self.dialect)
             yield conn
@@ -671,45 +474,87 @@ class RawDb:
 
     # -- PostgreSQL -----------------------------------------------------------------------------
 
-    def _pool(self) -> Pool:
-        loop = asyncio.get_running_loop()
-        pool = self._pools.get(loop)
-        if pool is None:
-            pool = self._pools[loop] = Pool(self._open, self._pool_size)
-        return pool
-
-    async def _open(self) -> asyncpg.Connection:
-        connection: asyncpg.Connection = await asyncpg.connect(
-            self._dsn,
+    def pool_options(self) -> dict[str, Any]:
+        """What :func:`asyncpg.create_pool` is given (the DSN aside)."""
+        return {
+            # Opened on demand: a worker holds as many connections as it serves requests at
+            # once; asyncpg closes those idle for 5 minutes.
+            "min_size": 0,
+            "max_size": self._pool_size,
+            "reset": _no_reset,
+            # The server cancels a statement running past the limit itself (a lock wait, a
+            # slow plan): the request fails, its connection is rolled back and kept. A server
+            # that does not answer at all (stalled, the network gone) is given up on by the
+            # client a little later, BEGIN and COMMIT included: that connection is closed.
+            "command_timeout": self._statement_timeout + STALL_GRACE_SECONDS,
+            "statement_cache_size": statement_cache_size(),
+            # The statements are a fixed set: kept prepared for the connection's life instead
+            # of prepared again every 5 minutes (asyncpg's default lifetime).
+            "max_cached_statement_lifetime": 0,
             # Our statements are prepared once per connection and look rows up by key: plan
             # them once. By default PostgreSQL re-plans every execution whose generic plan it
             # estimates dearer, which for the chat lists cost more than running them.
             # random_page_cost: the usual value for SSDs and cached data (PostgreSQL's default
             # of 4 assumes spinning disks); with 4 a store's 20 latest comments were joined to
             # their authors by reading the whole users table of the small benchmark dataset.
-            server_settings={"plan_cache_mode": "force_generic_plan", "random_page_cost": "1.1"},
-        )
-        return connection
+            "server_settings": {
+                "plan_cache_mode": "force_generic_plan",
+                "random_page_cost": "1.1",
+                "statement_timeout": str(round(self._statement_timeout * 1000)),
+            },
+        }
+
+    async def _start_pool(self) -> asyncpg.Pool:
+        """This loop's pool, made by the first request that needs it (the others wait for it)."""
+        loop = asyncio.get_running_loop()
+        starting = self._starting.get(loop)
+        if starting is None:
+            starting = self._starting[loop] = loop.create_task(self._create_pool())
+        try:
+            pool: asyncpg.Pool = await asyncio.shield(starting)
+        finally:
+            if starting.done():  # made, or failed: the next request tries again
+                self._starting.pop(loop, None)
+        self._pools[loop] = pool
+        return pool
+
+    async def _create_pool(self) -> asyncpg.Pool:
+        pool: asyncpg.Pool = await asyncpg.create_pool(self._dsn, **self.pool_options())
+        return pool
 
     @asynccontextmanager
     async def _pg_connect(self, write: bool) -> AsyncIterator[SqliteConn | PgConn]:
-        pool = self._pool()
-        connection = await pool.acquire()
+        pool = self._pools.get(asyncio.get_running_loop()) or await self._start_pool()
+        try:
+            # asyncio.timeout, not acquire(timeout=): that one runs the wait in a task of its
+            # own (asyncio.wait_for before Python 3.12), on every request.
+            async with asyncio.timeout(self._acquire_timeout):
+                connection = await pool.acquire()
+        except TimeoutError as exc:
+            raise AcquireTimeout(
+                f"no PostgreSQL connection within {self._acquire_timeout:g} s"
+            ) from exc
         conn = PgConn(connection, self.dialect, write=write)
         failure: BaseException | None = None
         try:
             yield conn
         except BaseException as exc:
             failure = exc
+        if failure is not None and _broken(connection, failure):
+            # A statement cut off (its time limit, a cancelled request) or a lost connection
+            # leaves the connection in a state nobody knows, and a ROLLBACK would wait on the
+            # same stall: the socket is closed instead, and the server rolls back.
+            connection.terminate()  # asyncpg's pool opens a new one in its place
+            raise failure
         try:
             kept = await _end(conn, failure)
         except BaseException as raised:
-            # Reusable when the rollback went through and the error was the request's own;
-            # a cancelled or failed statement may have left the connection mid-operation.
-            reusable = raised is failure and not isinstance(raised, asyncio.CancelledError)
-            pool.release(connection, reusable=reusable and not connection.is_in_transaction())
+            if raised is failure and not connection.is_in_transaction():
+                await pool.release(connection)  # the request's own error, rolled back
+            else:  # the COMMIT or the ROLLBACK failed
+                connection.terminate()
             raise
-        pool.release(connection)
+        await pool.release(connection)
         await run_after_commit(conn.after_commit)  # the connection back first: a hook may write
         if kept is not None:
             raise kept
@@ -724,14 +569,68 @@ class RawDb:
 
     async def close(self) -> None:
         pools, self._pools = self._pools, {}
-        for pool in pools.values():
-            await pool.close()
+        for loop, pool in pools.items():
+            if loop is not asyncio.get_running_loop():  # a pool of another thread's loop
+                if not loop.is_closed():  # (a closed one's sockets close when collected)
+                    loop.call_soon_threadsafe(pool.terminate)
+                continue
+            try:  # connections still in use get as long as a request waits for one
+                async with asyncio.timeout(self._acquire_timeout):
+                    await pool.close()
+            except TimeoutError:  # asyncpg terminated the rest
+                log.warning("PostgreSQL connections still in use were closed")
         if self._sqlite is not None:
-            reader, writer, lock = self._sqlite
+            reader, writer, lock, checkpointer = self._sqlite
+            if checkpointer is not None:  # waits for a checkpoint under way (milliseconds)
+                checkpointer.stop()
             reader.close()
             writer.close()
             lock.close()
             self._sqlite = None
+
+
+# How much longer than the server's statement_timeout the client waits for an answer: the
+# server's own cancellation arrives within it on a live server.
+STALL_GRACE_SECONDS = 1.0
+
+
+class AcquireTimeout(TimeoutError):
+    """No PostgreSQL connection came free in time (HOJRE_DB_ACQUIRE_TIMEOUT_SECONDS): the
+    server stalls or the process serves more than its pool at once."""
+
+
+def statement_cache_size() -> int:
+    """Prepared statements asyncpg keeps per connection: room for every statement we have.
+
+    The app makes 99 :class:`Query` objects (December 2026, counted by :attr:`Query.made` once
+    the app is imported), just under asyncpg's default of 100: the next endpoints would make
+    the least recently used statement be prepared again (a parse and plan on the server, and a
+    round trip) on every turn of a mixed load. Twice the count leaves room for queries made
+    after the pool (modules imported late); statements not used are never prepared, so room
+    costs nothing.
+    """
+    return max(256, 2 * Query.made)
+
+
+async def _no_reset(connection: asyncpg.Connection) -> None:
+    """The pool's reset of a released connection: nothing to do.
+
+    asyncpg's default sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL`` on every release, a round trip per request. None of that state is made here:
+    no SET, LISTEN, cursor or advisory lock outlives :meth:`RawDb.connect`, and a connection
+    left in a transaction is terminated, never released (asyncpg would roll it back first).
+    """
+
+
+def _broken(connection: asyncpg.Connection, failure: BaseException) -> bool:
+    """Whether ``failure`` may have left ``connection`` mid-operation or lost."""
+    if isinstance(failure, AcquireTimeout):  # another connection's wait: this one is fine
+        return bool(connection.is_closed())
+    return isinstance(
+        failure,
+        TimeoutError | asyncio.CancelledError | OSError | asyncpg.InterfaceError
+        | asyncpg.PostgresConnectionError,
+    ) or bool(connection.is_closed())  # fmt: skip
 
 
 async def _end(conn: SqliteConn | PgConn, exc: BaseException | None) -> BaseException | None:
