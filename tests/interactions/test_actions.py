@@ -6,6 +6,7 @@ import pytest
 
 from hojre.interactions.registry import CATALOG_TARGETS, MARK_KINDS, InteractionKind, TargetKind
 from hojre.web_v1.interactions import ADDED, DELETED, IS_TRUE, WIRE_TARGET
+from hojre.web_v1.messages import NOT_DONE
 from tests.conftest import Api
 from tests.interactions.conftest import World, counters
 
@@ -49,13 +50,13 @@ async def test_add_is_idempotent_and_delete_undoes(
 ) -> None:
     wire, target_id = WIRE_TARGET[target], world.ids[target]
     params = {**world.auth, "target": wire, "id": str(target_id)}
-    yes, no = IS_TRUE[kind]
+    yes, no = IS_TRUE[kind], NOT_DONE[kind]
     assert await api.post("/user/is-true", **params, type=kind.value) == err(no)
     for _ in range(2):  # a retry is a success that changes nothing
         assert await api.post(f"/user/add-{kind}", **params) == ok(ADDED[kind])
         assert (await counters(api.hub, target, target_id))[COUNTER[kind]] == 1
     assert await api.post("/user/is-true", **params, type=kind.value) == ok(yes)
-    deleted, missing = DELETED[kind]
+    deleted, missing = DELETED[kind], NOT_DONE[kind]
     assert await api.post(f"/user/delete-{kind}", **params) == ok(deleted)
     assert (await counters(api.hub, target, target_id))[COUNTER[kind]] == 0
     assert await api.post(f"/user/delete-{kind}", **params) == err(missing)

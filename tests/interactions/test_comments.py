@@ -39,6 +39,23 @@ async def comment(api: Api, world: World, **params: str) -> dict[str, object]:
         ({"text": "خوب", "score": "6"}, ["Score must be between 1 and 5."]),
         ({"text": "خوب", "score": "0"}, ["Score must be between 1 and 5."]),
         ({"text": "خوب", "score": "five"}, ["Score must be an integer."]),
+        # Every failure at once, in the documented order (the score read by the route is last).
+        (
+            {"text": "a", "cons": "x" * 1001, "score": "five"},
+            [
+                "Text should contain at least 2 characters.",
+                "Cons should contain at most 1000 characters.",
+                "Score must be an integer.",
+            ],
+        ),
+        (
+            {"cons": "x" * 1001, "score": "9"},
+            [
+                "Text cannot be blank.",
+                "Cons should contain at most 1000 characters.",
+                "Score must be between 1 and 5.",
+            ],
+        ),
     ],
 )
 async def test_comment_validation(

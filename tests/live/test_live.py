@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import delete
 
 from hojre.accounts.models import AccessToken, Role
-from hojre.core.events import to_user
+from hojre.core.events import OfferNew, SessionsRevoked, to_user
 from hojre.core.hub import Hub
 from hojre.messaging.service import create_broadcast
 from hojre.web_v1 import live
@@ -145,15 +145,18 @@ async def test_rolled_back_transaction_publishes_nothing(
         with pytest.raises(RuntimeError):
             async with hub.db.unit_of_work(write=True) as session:
                 hub.events.publish_on_commit(
-                    session, [to_user(shop.customer_id)], "test.event", {"n": 1}
+                    session, [to_user(shop.customer_id)], OfferNew(1, shop.store_id, "one")
                 )
                 raise RuntimeError("changed my mind")
         await assert_silent(ws)
         async with hub.db.unit_of_work(write=True) as session:
             hub.events.publish_on_commit(
-                session, [to_user(shop.customer_id)], "test.event", {"n": 2}
+                session, [to_user(shop.customer_id)], OfferNew(2, shop.store_id, "two")
             )
-        assert await next_event(ws) == {"type": "test.event", "data": {"n": 2}}
+        assert await next_event(ws) == {
+            "type": "offer.new",
+            "data": {"id": 2, "store": shop.store_id, "text": "two"},
+        }
 
 
 async def test_change_password_elsewhere_closes_the_socket(
@@ -227,6 +230,6 @@ async def test_client_leaving_unsubscribes(
     await eventually(lambda: not hub.events._queues)
     # Events for nobody are simply dropped.
     async with hub.db.unit_of_work(write=True) as session:
-        hub.events.publish_on_commit(session, [to_user(shop.customer_id)], "test.event", {})
+        hub.events.publish_on_commit(session, [to_user(shop.customer_id)], SessionsRevoked())
     async with httpx.AsyncClient(base_url=server.base) as http:
         assert (await http.get("/web/ping")).status_code == 200

@@ -16,6 +16,7 @@ import pytest
 
 from hojre.accounts.models import Role
 from hojre.messaging.models import ChatMessage, Offer, StoreMessage
+from hojre.web_v1.live import render
 from tests.messaging.conftest import (
     Cast,
     Person,
@@ -160,7 +161,7 @@ async def test_live_events_reach_only_the_people_concerned(cast: Cast, world: Wo
         # Refused calls publish nothing.
         await w.b.post("/user/send-chat-message", id=w.chat1, text="نفوذ")
         await w.s2.post("/user/finish-chat", id=w.chat1)
-        got = {name: [q.get_nowait()["type"] for _ in range(q.qsize())]
+        got = {name: [render(q.get_nowait())["type"] for _ in range(q.qsize())]
                for name, q in queues.items()}  # fmt: skip
     for name in ("b", "s2", "m2"):
         assert got[name] == [], name

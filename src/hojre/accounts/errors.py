@@ -1,4 +1,4 @@
-"""Account errors with the exact v1 messages (spelling and spaces as the apps expect)."""
+"""Account refusals (API.md §1). ``hojre.web_v1.messages`` words each as the apps expect."""
 
 from __future__ import annotations
 
@@ -6,71 +6,66 @@ from hojre.core.errors import HojreError
 
 
 class BlankCredentials(HojreError):
-    message = "Username or Password cannot be blank."
+    """Registration without a username or a password."""
 
 
 class CellphoneInvalid(HojreError):
-    message = "Cellphone is not validated"
+    """Not an Iranian mobile number."""
 
 
 class CantValidateData(HojreError):
-    message = "Cant Validate Data"
+    """A password outside the allowed lengths (registration, the CLI)."""
 
 
 class RegisteredNotActivated(HojreError):
-    message = "Cellphone already registered but not activatad"
-    data = -1
+    """Registered again while pending, and no new code may go out yet."""
+
     keep_writes = True  # a registration with another password contests the number
 
 
 class CellphoneTaken(HojreError):
-    message = "Cellphone already existed"
+    """The number belongs to an active account."""
 
 
 class IncorrectCode(HojreError):
-    message = "Incorrect Code"
+    """Not the pending registration's live code (or no pending registration)."""
+
     keep_writes = True  # the spent try must stay spent
 
 
 class AlreadyActivated(HojreError):
-    message = "User is Activated"
+    """A new code asked for an account that is active already."""
 
 
 class NotRegistered(HojreError):
-    message = "User is not registered"
+    """A new code asked for a number nobody registered."""
 
 
 class WrongCredentials(HojreError):
-    message = "Username or Password is incorrect"
+    """Login: the password (or the temporary one) does not match."""
 
 
 class LoginNotActivated(HojreError):
-    message = " Cellphone already registered but not activatad "
-    data = -1
+    """Login with the right password of a registration not activated yet."""
 
 
 class LoginUserNotFound(HojreError):
-    message = " User not found "
+    """Login with a number nobody registered."""
 
 
 class NotStaff(HojreError):
-    message = "You are not seller or store manager"
+    """Store login of an account that is neither a seller nor a store manager."""
+
     keep_writes = True  # the right password's attempt is given back
 
 
 class TokenInvalid(HojreError):
-    message = "Token is not valid"
+    """The token does not authenticate the username."""
 
 
 class ForgetUserNotFound(HojreError):
-    message = "User Not Found"
+    """A temporary password asked for a number without an active account."""
 
 
 class OldPasswordIncorrect(HojreError):
-    message = "Old Password is incorrect"
-
-
-class LoggedOut(HojreError):
-    """Not an error: the message of a successful logout (kept with the others of §1)."""
-
-    message = "Logged Out"
+    """Change of password: the old one does not match."""

@@ -12,7 +12,7 @@ from hojre.accounts.schemas import PROFILE_TEXT_FIELDS, ProfileChanges
 from hojre.accounts.service import Caller
 from hojre.core.clock import utcnow
 from hojre.core.db import UTCDateTime
-from hojre.core.errors import ValidationFailed
+from hojre.core.errors import FieldProblem, Rule, ValidationFailed
 from hojre.core.sql import Conn, Query, UniqueViolation
 from hojre.core.text import (
     ascii_digits,
@@ -28,17 +28,13 @@ from hojre.geo.models import City, Hood, State
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 _LANDLINE = re.compile(r"0[0-9]{10}")
 _ID_MAX = 2**31 - 1
+NAME_MIN = 3
+ADDRESS_MIN = 5
+AGE_MIN, AGE_MAX = 1, 150
 # Ids or links: a value with a scheme must be an http(s) URL (`javascript:` is a scheme too).
 _SOCIAL = frozenset(
     ("telegram", "telegram_channel", "instagram", "twitter", "linkedin", "facebook", "googleplus")
 )
-
-
-_LABELS = {"telegram_channel": "Telegram Channel", "googleplus": "Googleplus"}
-
-
-def _label(name: str) -> str:
-    return _LABELS.get(name, name.capitalize())
 
 
 _EMAIL_TAKEN = Query(
@@ -52,7 +48,7 @@ _PLACES = Query(
         select(Hood.city_id).where(Hood.id == bindparam("hood")).scalar_subquery(),
     )
 )
-_TAKEN = "This email address has already been taken."
+_TAKEN = FieldProblem("email", Rule.taken)
 
 
 @cache
@@ -71,34 +67,34 @@ async def update_profile(conn: Conn, *, user: Caller, changes: ProfileChanges) -
     before the write: the email's owner and the places)."""
     # Other users see these (a comment's userTitle is the author's name): plain text only.
     sent = {k: plain_text(v) for k, v in changes.values.items()}
-    problems: list[str] = []
+    problems: list[FieldProblem] = []
     clean: dict[str, object] = {}
 
     for name in ("name", "family"):
         value = sent.get(name, "")
         if not value:
-            problems.append(f"{_label(name)} cannot be blank.")
-        elif len(value) < 3:
-            problems.append(f"{_label(name)} should contain at least 3 characters.")
+            problems.append(FieldProblem(name, Rule.required))
+        elif len(value) < NAME_MIN:
+            problems.append(FieldProblem(name, Rule.too_short, NAME_MIN))
     for name, limit in PROFILE_TEXT_FIELDS.items():
         if name in sent:
             if len(sent[name]) > limit:
-                problems.append(f"{_label(name)} should contain at most {limit} characters.")
+                problems.append(FieldProblem(name, Rule.too_long, limit))
             elif not _link_ok(name, sent[name], typed=changes.values[name]):
-                problems.append(f"{_label(name)} is not a valid URL.")
+                problems.append(FieldProblem(name, Rule.not_url))
             else:
                 clean[name] = sent[name] or None
-    if sent.get("address") and len(sent["address"]) < 5:
-        problems.append("Address should contain at least 5 characters.")
+    if sent.get("address") and len(sent["address"]) < ADDRESS_MIN:
+        problems.append(FieldProblem("address", Rule.too_short, ADDRESS_MIN))
     if sent.get("phone"):
         phone = re.sub(r"[\s\-]", "", ascii_digits(sent["phone"]))
         if _LANDLINE.fullmatch(phone) is None:
-            problems.append("Phone is not valid")
+            problems.append(FieldProblem("phone", Rule.invalid))
         clean["phone"] = phone
     if sent.get("email"):
         email = sent["email"].lower()
         if _EMAIL.fullmatch(email) is None:
-            problems.append("Email is not a valid email address.")
+            problems.append(FieldProblem("email", Rule.not_email))
         elif await conn.one(_EMAIL_TAKEN, email=email, user_id=user.id) is not None:
             problems.append(_TAKEN)
         clean["email"] = email
@@ -108,16 +104,16 @@ async def update_profile(conn: Conn, *, user: Caller, changes: ProfileChanges) -
         else:
             age = parse_int(sent["age"])
             if age is None:
-                problems.append("Age must be an integer.")
-            elif not 1 <= age <= 150:
-                problems.append(
-                    "Age must be no less than 1." if age < 1 else "Age must be no greater than 150."
-                )
+                problems.append(FieldProblem("age", Rule.not_integer))
+            elif age < AGE_MIN:
+                problems.append(FieldProblem("age", Rule.too_small, AGE_MIN))
+            elif age > AGE_MAX:
+                problems.append(FieldProblem("age", Rule.too_big, AGE_MAX))
             else:
                 clean["age"] = age
     if "gender" in sent:
         if sent["gender"] not in ("", "male", "female"):
-            problems.append("Gender is invalid.")
+            problems.append(FieldProblem("gender", Rule.invalid))
         else:
             clean["gender"] = sent["gender"] or None
     problems.extend(await _check_places(conn, user=user, sent=sent, clean=clean))
@@ -143,9 +139,9 @@ def _link_ok(name: str, value: str, *, typed: str) -> bool:
 
 async def _check_places(
     conn: Conn, *, user: Caller, sent: dict[str, str], clean: dict[str, object]
-) -> list[str]:
+) -> list[FieldProblem]:
     """state → city → hood must exist and belong together (a missing parent is kept as is)."""
-    problems: list[str] = []
+    problems: list[FieldProblem] = []
     ids: dict[str, int | None] = {}
     for name, current in (("state", user.state_id), ("city", user.city_id), ("hood", user.hood_id)):
         if name not in sent:
@@ -158,7 +154,7 @@ async def _check_places(
             value = parse_int(sent[name])
             ids[name] = value if value is not None and 0 < value <= _ID_MAX else None
             if ids[name] is None:
-                problems.append(f"{_label(name)} is invalid.")
+                problems.append(FieldProblem(name, Rule.invalid))
     if problems:
         return problems
     state, city, hood = ids["state"], ids["city"], ids["hood"]
@@ -168,11 +164,11 @@ async def _check_places(
         assert row is not None  # a SELECT of subqueries has one row
         country, city_state, hood_city = row
     if state and country is None:
-        problems.append("State is invalid.")
+        problems.append(FieldProblem("state", Rule.invalid))
     if city and (city_state is None or country is None or city_state != state):
-        problems.append("City is invalid.")
+        problems.append(FieldProblem("city", Rule.invalid))
     if hood and (hood_city is None or city_state is None or hood_city != city):
-        problems.append("Hood is invalid.")
+        problems.append(FieldProblem("hood", Rule.invalid))
     if not problems:
         clean.update(state_id=state, city_id=city, hood_id=hood, country_id=country)
     return problems

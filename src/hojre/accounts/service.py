@@ -20,7 +20,6 @@ rules shape the code:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
@@ -45,8 +44,8 @@ from hojre.accounts.schemas import Location
 from hojre.core.clock import ago, utcnow
 from hojre.core.db import UTCDateTime
 from hojre.core.dialect import upsert_for
-from hojre.core.errors import ValidationFailed, throttled
-from hojre.core.events import to_user
+from hojre.core.errors import FieldProblem, Rule, ValidationFailed, throttled
+from hojre.core.events import SessionsRevoked, to_user
 from hojre.core.hub import Hub
 from hojre.core.ratelimit import Window, check, over
 from hojre.core.security import (
@@ -59,13 +58,11 @@ from hojre.core.security import (
     sha256_hex,
     verify_password_async,
 )
-from hojre.core.sql import Conn, Prelude, Query
+from hojre.core.sql import Conn, Query
 from hojre.core.text import normalize_cellphone
 
 MIN_PASSWORD = 6
 MAX_PASSWORD = 128
-# Sent to a user's sockets when some of their tokens were revoked.
-REVOKED_EVENT = "session.revoked"
 STAFF_ROLES = frozenset({Role.seller, Role.store_manager})
 CODE = re.compile(r"[1-9][0-9]{4}")
 # last_used_at moves at most this often: a token's idle expiry is exact to a day, and reads
@@ -167,25 +164,6 @@ async def authenticate(conn: Conn, *, username: str, token: str, idle_days: int)
         return None
     caller = Caller._make(row)
     return caller if _fresh(caller, idle_days) else None
-
-
-def login_prelude(
-    *, username: str, token: str, missing: Callable[[], BaseException]
-) -> Prelude | None:
-    """The same check, run by the first statement given it as the caller's id (one round
-    trip for both on PostgreSQL); None when the credentials cannot match anyone. The token's
-    idle time is judged by :func:`caller_of`."""
-    params = _login_params(username, token)
-    return None if params is None else Prelude(_LOGIN, params, missing)
-
-
-def caller_of(prelude: Prelude, *, idle_days: int) -> Caller:
-    """The prelude's caller; its ``missing`` error when the token has been idle too long
-    (what a statement given the prelude did meanwhile is rolled back with the request)."""
-    caller = Caller._make(prelude.row)
-    if not _fresh(caller, idle_days):
-        raise prelude.missing()
-    return caller
 
 
 _TOUCH_TOKEN = Query(
@@ -637,7 +615,7 @@ async def _issue_token(conn: Conn, hub: Hub, user_id: int) -> str:
 
 def _sessions_revoked(tx: Conn, hub: Hub, user_id: int) -> None:
     """Tell the user's live sockets to re-check their token (some were just revoked)."""
-    hub.events.publish_on_commit(tx, [to_user(user_id)], REVOKED_EVENT, {})
+    hub.events.publish_on_commit(tx, [to_user(user_id)], SessionsRevoked())
 
 
 def login_windows(hub: Hub, client: Client, cellphone: str) -> list[Window]:
@@ -789,15 +767,15 @@ _SET_PASSWORD = Query(
 
 
 def check_new_password(old_password: str, new_password: str) -> None:
-    problems = []
+    problems: list[FieldProblem] = []
     if not old_password:
-        problems.append("Old Password cannot be blank.")
+        problems.append(FieldProblem("old_password", Rule.required))
     if not new_password:
-        problems.append("New Password cannot be blank.")
+        problems.append(FieldProblem("new_password", Rule.required))
     elif len(new_password) < MIN_PASSWORD:
-        problems.append(f"New Password should contain at least {MIN_PASSWORD} characters.")
+        problems.append(FieldProblem("new_password", Rule.too_short, MIN_PASSWORD))
     elif len(new_password) > MAX_PASSWORD:
-        problems.append(f"New Password should contain at most {MAX_PASSWORD} characters.")
+        problems.append(FieldProblem("new_password", Rule.too_long, MAX_PASSWORD))
     if problems:
         raise ValidationFailed(problems)
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import Executable
 
 from hojre.accounts.models import User
+from hojre.catalog.errors import NotStoreStaffRole, StoreNotFound
 from hojre.catalog.models import (
     Bazaar,
     BazaarCategory,
@@ -641,13 +642,12 @@ _ADD_SELLER = Query(_add_seller)
 async def assign_to_store(conn: Conn, *, user_id: int, role: int, store_id: int) -> None:
     """Make a seller an active seller of the store, or a store manager its manager."""
     from hojre.accounts.models import Role
-    from hojre.core.errors import HojreError
 
     if await conn.one(_STORE_EXISTS, store_id=store_id) is None:
-        raise HojreError("Store Not Found")
+        raise StoreNotFound
     if role == Role.store_manager:
         await conn.run(_SET_MANAGER, store_id=store_id, user_id=user_id)
     elif role == Role.seller:
         await conn.run(_ADD_SELLER, store_id=store_id, user_id=user_id, now=utcnow())
     else:
-        raise HojreError("Only sellers and store managers belong to a store")
+        raise NotStoreStaffRole

@@ -1,49 +1,67 @@
-"""The one error hierarchy. Each class carries the v1 message (and data) the apps expect.
+"""The one error hierarchy: each class is a kind of refusal, its attributes the typed facts.
 
-Services raise these; the v1 adapter turns them into ``{"status": "error", ...}`` envelopes.
+Services raise these and say *what* is wrong (which field, which rule, which limit); they never
+word it. The v1 adapter words every kind in the contract's sentences (``hojre.web_v1.messages``)
+and sends the ``{"status": "error", ...}`` envelope; the CLI prints the same sentences.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar
 
 
 class HojreError(Exception):
-    message: ClassVar[str] = "Server Error"
-    data: Any = ""
     # Most errors roll the request back. The few raised *after* a write that must survive
     # (a counted failed login, a spent activation-code try) keep the request's writes.
     keep_writes: ClassVar[bool] = False
 
-    def __init__(self, message: str | None = None, data: Any = None) -> None:
-        if message is not None:
-            self.message = message  # type: ignore[misc]
-        if data is not None:
-            self.data = data
-        super().__init__(self.message)
+
+class Rule(StrEnum):
+    """What a field broke. ``FieldProblem.limit`` carries the bound the rule names."""
+
+    required = "required"  # absent or blank
+    too_short = "too_short"  # fewer than ``limit`` characters
+    too_long = "too_long"  # more than ``limit`` characters
+    too_small = "too_small"  # a number below ``limit``
+    too_big = "too_big"  # a number above ``limit``
+    out_of_range = "out_of_range"  # a number outside ``low``..``limit``
+    not_integer = "not_integer"
+    invalid = "invalid"  # not one of the accepted values (an unknown place, role, gender…)
+    not_url = "not_url"  # not an http(s) URL
+    not_link = "not_link"  # neither a relative path nor an http(s) URL
+    not_email = "not_email"
+    taken = "taken"  # another account has it (unique)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One failed rule of one field (``field``: the domain's name, e.g. ``telegram_channel``)."""
+
+    field: str
+    rule: Rule
+    limit: int | None = None
+    low: int | None = None  # Rule.out_of_range only
 
 
 class ValidationFailed(HojreError):
-    """One human-readable message per failed rule, sent as the envelope's ``data``."""
+    """Every failed rule of a request, in the order the contract documents them."""
 
-    message = "Server Error"
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__(data=errors)
-        self.errors = errors
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__(problems)
+        self.problems = problems
 
 
 class NotLoggedIn(HojreError):
-    message = "not login"
+    pass
 
 
 class TooManyAttempts(HojreError):
-    """A throttle said no. ``rule`` names it (metrics, logs); the apps only see the message."""
-
-    message = "Too Many Attempts"
+    """A throttle said no. ``rule`` names it (metrics, logs); the apps only see the refusal."""
 
     def __init__(self, rule: str = "") -> None:
-        super().__init__()
+        super().__init__(rule)
         self.rule = rule
 
 
@@ -56,4 +74,4 @@ def throttled(rule: str) -> TooManyAttempts:
 
 
 class NotFound(HojreError):
-    message = "Not Found"
+    pass

@@ -1,5 +1,8 @@
 """Live events for the people concerned, published only after the transaction commits.
 
+Services publish typed events (:class:`EventKind`, one dataclass each, fields in the domain's
+names); ``hojre.web_v1.live`` renders them in the contract's wire names when it sends them.
+
 Without Redis, events reach sockets of this process. With Redis, every process publishes to one
 pub/sub channel and each process's listener hands events to its own sockets, so a message sent
 through process A reaches a socket held by process B.
@@ -9,10 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from typing import Any
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar
 
 import orjson
 from redis.asyncio import Redis
@@ -26,8 +32,112 @@ log = logging.getLogger("hojre.events")
 CHANNEL = "hojre:events"
 QUEUE_SIZE = 256
 
-Event = dict[str, Any]
 EVERYONE = "all"
+
+
+class EventKind(StrEnum):
+    chat_status = "chat_status"
+    chat_seen = "chat_seen"
+    chat_message = "chat_message"
+    store_message_new = "store_message_new"
+    store_message_answer = "store_message_answer"
+    offer_new = "offer_new"
+    broadcast_new = "broadcast_new"
+    # Internal: the user's sockets re-check their token (never forwarded to a client).
+    sessions_revoked = "sessions_revoked"
+
+
+# Fields are JSON's own types (times in unix seconds): events cross processes through Redis.
+
+
+@dataclass(frozen=True, slots=True)
+class ChatStatusChanged:
+    kind: ClassVar[EventKind] = EventKind.chat_status
+    chat_id: int
+    status: str
+    store_id: int
+    customer_id: int
+    seller_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSeen:
+    kind: ClassVar[EventKind] = EventKind.chat_seen
+    chat_id: int
+    message_ids: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessageSent:
+    kind: ClassVar[EventKind] = EventKind.chat_message
+    message_id: int
+    chat_id: int
+    sender_id: int
+    text: str
+    sender_name: str | None
+    sender_family: str | None
+    sent_at: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoreMessageNew:
+    kind: ClassVar[EventKind] = EventKind.store_message_new
+    message_id: int
+    store_id: int
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoreMessageAnswered:
+    kind: ClassVar[EventKind] = EventKind.store_message_answer
+    message_id: int
+    store_id: int
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfferNew:
+    kind: ClassVar[EventKind] = EventKind.offer_new
+    offer_id: int
+    store_id: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastNew:
+    kind: ClassVar[EventKind] = EventKind.broadcast_new
+    broadcast_id: int
+    title: str
+    role: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionsRevoked:
+    kind: ClassVar[EventKind] = EventKind.sessions_revoked
+
+
+Event = (
+    ChatStatusChanged | ChatSeen | ChatMessageSent | StoreMessageNew | StoreMessageAnswered
+    | OfferNew | BroadcastNew | SessionsRevoked
+)  # fmt: skip
+_BY_KIND: dict[EventKind, type[Event]] = {
+    cls.kind: cls
+    for cls in (ChatStatusChanged, ChatSeen, ChatMessageSent, StoreMessageNew,
+                StoreMessageAnswered, OfferNew, BroadcastNew, SessionsRevoked)
+}  # fmt: skip
+
+
+def encode(keys: list[str], event: Event) -> bytes:
+    """The Redis message: the audience and the event by kind and fields."""
+    fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
+    return orjson.dumps({"keys": keys, "kind": event.kind, "data": fields})
+
+
+def decode(message: bytes | str) -> tuple[list[str], Event]:
+    """``encode``'s audience and event; ValueError, KeyError or TypeError when malformed."""
+    payload = orjson.loads(message)
+    return payload["keys"], _BY_KIND[EventKind(payload["kind"])](**payload["data"])
 
 
 def to_user(user_id: int) -> str:
@@ -56,16 +166,16 @@ class EventBus:
     # -- publishing --------------------------------------------------------------------------
 
     def publish_on_commit(
-        self, tx: AsyncSession | Conn, audience: Iterable[str], type_: str, data: Any
+        self, tx: AsyncSession | Conn, audience: Iterable[str], event: Event
     ) -> None:
-        """Send ``{"type", "data"}`` to ``audience`` once ``tx`` commits (not on rollback).
+        """Send ``event`` to ``audience`` once ``tx`` commits (not on rollback).
 
         Audience keys come from :func:`to_user` and :func:`to_role`.
         """
         keys = sorted(set(audience))
 
         async def send() -> None:
-            await self.publish(keys, {"type": type_, "data": data})
+            await self.publish(keys, event)
 
         on_commit(tx, send)
 
@@ -73,7 +183,7 @@ class EventBus:
         if self.redis is None:
             self.deliver_local(keys, event)
             return
-        await self.redis.publish(self.channel, orjson.dumps({"keys": keys, "event": event}))
+        await self.redis.publish(self.channel, encode(keys, event))
 
     def deliver_local(self, keys: Iterable[str], event: Event) -> None:
         delivered: set[int] = set()  # a socket in two audiences gets the event once
@@ -131,10 +241,11 @@ class EventBus:
                         if message.get("type") != "message":
                             continue
                         try:
-                            payload = orjson.loads(message["data"])
-                            self.deliver_local(payload["keys"], payload["event"])
-                        except (orjson.JSONDecodeError, KeyError, TypeError):
+                            keys, event = decode(message["data"])
+                        except (ValueError, KeyError, TypeError):  # JSONDecodeError is one
                             log.warning("ignoring a malformed event")
+                            continue
+                        self.deliver_local(keys, event)
             except asyncio.CancelledError:
                 raise
             except Exception:

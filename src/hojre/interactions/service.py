@@ -34,7 +34,7 @@ from hojre.accounts.models import Role, User
 from hojre.catalog.models import visible
 from hojre.core.clock import utcnow
 from hojre.core.dialect import upsert_for
-from hojre.core.errors import ValidationFailed
+from hojre.core.errors import FieldProblem, Rule, ValidationFailed
 from hojre.core.pagination import Page, PagedQuery, PageRequest
 from hojre.core.sql import Conn, Query
 from hojre.core.text import plain_text
@@ -51,6 +51,7 @@ from hojre.interactions.registry import (
 VIEW_DEDUP = timedelta(minutes=30)
 COMMENT_TEXT = (2, 2000)
 COMMENT_EXTRA_MAX = 1000
+COMMENT_SCORE = (1, 5)
 COMMENTABLE_ROLES = frozenset({Role.seller, Role.store_manager})
 
 
@@ -260,38 +261,30 @@ class CommentInput:
 
 
 def check_comment(
-    text: str | None, pros: str | None, cons: str | None, score: str | int | None
+    text: str | None, pros: str | None, cons: str | None, score: int | None
 ) -> CommentInput:
-    from hojre.core.text import parse_int
-
-    problems: list[str] = []
+    problems: list[FieldProblem] = []
     clean_text = plain_text(text or "")
     low, high = COMMENT_TEXT
     if not clean_text:
-        problems.append("Text cannot be blank.")
+        problems.append(FieldProblem("text", Rule.required))
     elif len(clean_text) < low:
-        problems.append(f"Text should contain at least {low} characters.")
+        problems.append(FieldProblem("text", Rule.too_short, low))
     elif len(clean_text) > high:
-        problems.append(f"Text should contain at most {high} characters.")
+        problems.append(FieldProblem("text", Rule.too_long, high))
     extras: dict[str, str | None] = {}
     for name, value in (("pros", pros), ("cons", cons)):
         cleaned = plain_text(value or "") or None
         if cleaned is not None and len(cleaned) > COMMENT_EXTRA_MAX:
-            problems.append(
-                f"{name.capitalize()} should contain at most {COMMENT_EXTRA_MAX} characters."
-            )
+            problems.append(FieldProblem(name, Rule.too_long, COMMENT_EXTRA_MAX))
         extras[name] = cleaned
-    clean_score: int | None = None
-    if score not in (None, ""):
-        clean_score = parse_int(score)
-        if clean_score is None:
-            problems.append("Score must be an integer.")
-        elif not 1 <= clean_score <= 5:
-            problems.append("Score must be between 1 and 5.")
-            clean_score = None
+    lowest, highest = COMMENT_SCORE
+    if score is not None and not lowest <= score <= highest:
+        problems.append(FieldProblem("score", Rule.out_of_range, highest, low=lowest))
+        score = None
     if problems:
         raise ValidationFailed(problems)
-    return CommentInput(clean_text, extras["pros"], extras["cons"], clean_score)
+    return CommentInput(clean_text, extras["pros"], extras["cons"], score)
 
 
 _NEW_COMMENT = Query(

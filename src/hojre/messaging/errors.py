@@ -1,53 +1,66 @@
-"""Messaging errors with the v1 messages (documented ones, and those designed for Hojre)."""
+"""Messaging refusals (API.md §4, and those designed for Hojre). ``hojre.web_v1.messages``
+words each as the apps expect."""
 
 from __future__ import annotations
 
+from hojre.catalog.errors import StoreNotFound
 from hojre.core.errors import HojreError
+
+__all__ = [
+    "BroadcastNotFound",
+    "ChatFinished",
+    "NoActiveSeller",
+    "NoChatForYou",
+    "NotSeller",
+    "NotStoreManager",
+    "NotYourCustomer",
+    "OfferNotFound",
+    "OwnStore",
+    "SellerNotFound",
+    "StoreMessageNotFound",
+    "StoreNotFound",
+]
 
 
 class NoChatForYou(HojreError):
-    message = "there is no chat for u"
+    """No such chat, or one the caller takes no part in (the same answer: ids reveal nothing)."""
 
 
 class ChatFinished(HojreError):
-    message = "Chat is finished"
-
-
-class StoreNotFound(HojreError):
-    message = "Store Not Found"
+    """A message to a finished chat."""
 
 
 class SellerNotFound(HojreError):
-    message = "Seller Not Found"
+    """The seller asked for is not an active seller of the store."""
 
 
 class NoActiveSeller(HojreError):
-    message = "Store has no active seller"
+    """The store has nobody to take a new chat."""
 
 
 class OwnStore(HojreError):
-    message = "You cannot chat with your own store"
+    """The store's own staff may not start a chat with it."""
 
 
 class StoreMessageNotFound(HojreError):
-    message = "Message Not Found"
+    """No such message to one of the caller's stores."""
 
 
 class NotStoreManager(HojreError):
-    message = "You are not store manager"
+    """A store manager's action by someone else."""
 
 
 class NotSeller(HojreError):
-    message = "You are not seller"
+    """An offer from someone who is no seller (or manager) of a store."""
 
 
 class OfferNotFound(HojreError):
-    message = "Offer Not Found"
+    """No such offer to the caller."""
 
 
 class NotYourCustomer(HojreError):
-    message = "User has not interacted with your store"
+    """An offer to a customer who never interacted with the store."""
 
 
 class BroadcastNotFound(HojreError):
-    message = "Broadcast Not Found"
+    """No such broadcast for the caller's role."""

@@ -35,11 +35,22 @@ from hojre.accounts.models import Role, User
 from hojre.accounts.service import Actor
 from hojre.catalog.models import Status, Store, StoreSeller
 from hojre.core.clock import utcnow
-from hojre.core.errors import ValidationFailed
-from hojre.core.events import EventBus, to_role, to_user
+from hojre.core.errors import FieldProblem, Rule, ValidationFailed
+from hojre.core.events import (
+    BroadcastNew,
+    ChatMessageSent,
+    ChatSeen,
+    ChatStatusChanged,
+    EventBus,
+    OfferNew,
+    StoreMessageAnswered,
+    StoreMessageNew,
+    to_role,
+    to_user,
+)
 from hojre.core.pagination import Page, PagedQuery, PageRequest
-from hojre.core.sql import Conn, Prelude, Query
-from hojre.core.text import full_name, link_ok, plain_text
+from hojre.core.sql import Conn, Query
+from hojre.core.text import link_ok, plain_text
 from hojre.interactions.models import Comment, Mark, View
 from hojre.interactions.registry import InteractionKind, TargetKind
 from hojre.messaging import errors
@@ -55,28 +66,31 @@ from hojre.messaging.models import (
 
 TEXT_MAX = 2000
 TITLE_MAX = 200
+BROADCAST_TEXT_MAX = 10_000
 ATTACHMENT_MAX = 500
 
 
 # -- validation ------------------------------------------------------------------------------
 
 
-def check_text(value: str | None, label: str, *, limit: int = TEXT_MAX) -> tuple[str, list[str]]:
+def check_text(
+    value: str | None, field: str, *, limit: int = TEXT_MAX
+) -> tuple[str, list[FieldProblem]]:
     text = plain_text(value or "")
     if not text:
-        return text, [f"{label} cannot be blank."]
+        return text, [FieldProblem(field, Rule.required)]
     if len(text) > limit:
-        return text, [f"{label} should contain at most {limit} characters."]
+        return text, [FieldProblem(field, Rule.too_long, limit)]
     return text, []
 
 
-def check_attachment(value: str | None, label: str) -> tuple[str | None, list[str]]:
+def check_attachment(value: str | None, field: str) -> tuple[str | None, list[FieldProblem]]:
     if not value:
         return None, []
     value = value.strip()
     # The avatar's rule (core.text.link_ok): an http(s) URL with a host, or a relative path.
     if len(value) > ATTACHMENT_MAX or not link_ok(value):
-        return None, [f"{label} must be a relative path or an http(s) URL."]
+        return None, [FieldProblem(field, Rule.not_link)]
     return value, []
 
 
@@ -205,7 +219,7 @@ _CHATS = {staff: _chats(staff) for staff in (False, True)}
 
 
 async def list_chats(
-    conn: Conn, *, user_id: int | Prelude, page: PageRequest, staff: bool = True
+    conn: Conn, *, user_id: int, page: PageRequest, staff: bool = True
 ) -> Page[ChatItem]:
     """The caller's chats, newest first, with the seller, the store and an unread count.
 
@@ -221,9 +235,11 @@ class ChatRow(NamedTuple):
     seller_id: int
     status: str
 
-    def event(self) -> dict[str, Any]:
-        return {"id": self.id, "status": self.status, "store": self.store_id,
-                "user": self.customer_id, "seller": self.seller_id}  # fmt: skip
+    def event(self) -> ChatStatusChanged:
+        return ChatStatusChanged(
+            chat_id=self.id, status=self.status, store_id=self.store_id,
+            customer_id=self.customer_id, seller_id=self.seller_id,
+        )  # fmt: skip
 
 
 def _chat_of_user(lock: bool) -> Query:
@@ -238,9 +254,7 @@ def _chat_of_user(lock: bool) -> Query:
 _CHAT_OF_USER = {lock: _chat_of_user(lock) for lock in (False, True)}
 
 
-async def access_chat(
-    conn: Conn, *, user_id: int | Prelude, chat_id: int, lock: bool = False
-) -> ChatRow:
+async def access_chat(conn: Conn, *, user_id: int, chat_id: int, lock: bool = False) -> ChatRow:
     """The chat if the user takes part in it."""
     row = await conn.one(_CHAT_OF_USER[lock], user=user_id, chat=chat_id)
     if row is None:
@@ -293,7 +307,7 @@ async def list_messages(
     conn: Conn,
     events: EventBus,
     *,
-    user_id: int | Prelude,
+    user_id: int,
     chat_id: int,
     page: PageRequest,
 ) -> Page[MessageItem]:
@@ -321,8 +335,8 @@ async def list_messages(
     if unseen:
         seen_ids = {int(r[0]) for r in await conn.all(_MARK_SEEN, user=user_id, chat=chat_id)}
         if seen_ids:
-            events.publish_on_commit(conn, await _chat_audience(conn, chat), "chat.seen",
-                                     {"chat": chat.id, "messages": sorted(seen_ids)})  # fmt: skip
+            seen = ChatSeen(chat_id=chat.id, message_ids=sorted(seen_ids))
+            events.publish_on_commit(conn, await _chat_audience(conn, chat), seen)
             items = [m._replace(status=MessageStatus.seen) if m.id in seen_ids else m
                      for m in items]  # fmt: skip
     return Page(items=items, total=total, request=page)
@@ -383,7 +397,7 @@ async def start_chat(
                              now=utcnow())  # fmt: skip
     assert created is not None  # INSERT … RETURNING
     chat = ChatRow(*created)
-    events.publish_on_commit(conn, await _chat_audience(conn, chat), "chat.status", chat.event())
+    events.publish_on_commit(conn, await _chat_audience(conn, chat), chat.event())
     return chat
 
 
@@ -420,7 +434,7 @@ async def send_chat_message(
 ) -> SentMessage:
     """``names``: the sender's name and family when the caller has them (the request's login
     read them), for the live event; else they are read here."""
-    clean, problems = check_text(text, "Text")
+    clean, problems = check_text(text, "text")
     if problems:
         raise ValidationFailed(problems)
     chat = await access_chat(conn, user_id=user_id, chat_id=chat_id, lock=True)
@@ -438,15 +452,15 @@ async def send_chat_message(
     ):
         opened = ChatRow(chat.id, chat.customer_id, chat.store_id, chat.seller_id,
                          ChatStatus.chatting)  # fmt: skip
-        events.publish_on_commit(conn, audience, "chat.status", opened.event())
+        events.publish_on_commit(conn, audience, opened.event())
     if names is None:
         sender = await conn.one(_SENDER_NAME, user=user_id)
         names = (sender.name, sender.family) if sender is not None else (None, None)
-    events.publish_on_commit(conn, audience, "chat.message", {
-        "id": message.id, "chat": chat.id, "senderId": user_id, "text": clean,
-        "sender": full_name(*names),
-        "sentDate": int(now.timestamp()), "status": MessageStatus.sent,
-    })  # fmt: skip
+    events.publish_on_commit(conn, audience, ChatMessageSent(
+        message_id=message.id, chat_id=chat.id, sender_id=user_id, text=clean,
+        sender_name=names[0], sender_family=names[1], sent_at=int(now.timestamp()),
+        status=MessageStatus.sent,
+    ))  # fmt: skip
     return message
 
 
@@ -463,8 +477,7 @@ async def finish_chat(conn: Conn, events: EventBus, *, user_id: int, chat_id: in
     finished = ChatRow(chat.id, chat.customer_id, chat.store_id, chat.seller_id,
                        ChatStatus.finished)  # fmt: skip
     if await conn.one(_FINISH, chat=chat.id, now=utcnow()) is not None:
-        events.publish_on_commit(conn, await _chat_audience(conn, chat), "chat.status",
-                                 finished.event())  # fmt: skip
+        events.publish_on_commit(conn, await _chat_audience(conn, chat), finished.event())
     return finished
 
 
@@ -544,9 +557,9 @@ async def submit_store_message(
     conn: Conn, events: EventBus, *, user_id: int, store_id: int,
     title: str | None, text: str | None, attachment: str | None,
 ) -> Sent:  # fmt: skip
-    clean_title, problems = check_text(title, "Title", limit=TITLE_MAX)
-    clean_text, more = check_text(text, "Text")
-    clean_attachment, bad = check_attachment(attachment, "Attachment")
+    clean_title, problems = check_text(title, "title", limit=TITLE_MAX)
+    clean_text, more = check_text(text, "text")
+    clean_attachment, bad = check_attachment(attachment, "attachment")
     if problems + more + bad:
         raise ValidationFailed(problems + more + bad)
     store = await conn.one(_ACTIVE_STORE, store=store_id)
@@ -559,13 +572,13 @@ async def submit_store_message(
     assert inserted is not None  # INSERT … RETURNING
     message = Sent(int(inserted[0]), now)
     if store.manager_id is not None:
-        new = {"id": message.id, "store": store.id, "title": clean_title}
-        events.publish_on_commit(conn, [to_user(store.manager_id)], "store_message.new", new)
+        new = StoreMessageNew(message_id=message.id, store_id=store.id, title=clean_title)
+        events.publish_on_commit(conn, [to_user(store.manager_id)], new)
     return message
 
 
 async def list_own_store_messages(
-    conn: Conn, *, user_id: int | Prelude, page: PageRequest
+    conn: Conn, *, user_id: int, page: PageRequest
 ) -> Page[StoreMessageItem]:
     return await _OWN_STORE_MESSAGES.fetch(conn, page, StoreMessageItem._make, user=user_id)
 
@@ -603,16 +616,16 @@ async def answer_store_message(
     conn: Conn, events: EventBus, *, manager: Actor, message_id: int,
     answer: str | None, attachment: str | None,
 ) -> StoreMessageItem:  # fmt: skip
-    clean, problems = check_text(answer, "Answer")
-    clean_attachment, bad = check_attachment(attachment, "Answer Attachment")
+    clean, problems = check_text(answer, "answer")
+    clean_attachment, bad = check_attachment(attachment, "answer_attachment")
     if problems + bad:
         raise ValidationFailed(problems + bad)
     item = await access_store_message(conn, manager=manager, message_id=message_id)
     now = utcnow()
     await conn.run(_ANSWER_STORE_MESSAGE, message=item.id, answer_=clean,
                    attachment_=clean_attachment, now=now, user=manager.id)  # fmt: skip
-    answered = {"id": item.id, "store": item.store_id, "answer": clean}
-    events.publish_on_commit(conn, [to_user(item.user_id)], "store_message.answer", answered)
+    answered = StoreMessageAnswered(message_id=item.id, store_id=item.store_id, answer=clean)
+    events.publish_on_commit(conn, [to_user(item.user_id)], answered)
     return item._replace(answer=clean, answer_attachment=clean_attachment, answered_at=now,
                          read=True)  # fmt: skip
 
@@ -706,7 +719,7 @@ async def send_offer(
     conn: Conn, events: EventBus, *, sender: Actor, customer_id: int,
     text: str | None, store_id: int | None = None,
 ) -> Sent:  # fmt: skip
-    clean, problems = check_text(text, "Text")
+    clean, problems = check_text(text, "text")
     if problems:
         raise ValidationFailed(problems)
     if sender.role not in (Role.seller, Role.store_manager):
@@ -723,12 +736,12 @@ async def send_offer(
                               body=clean, now=now)  # fmt: skip
     assert inserted is not None  # INSERT … RETURNING
     offer = Sent(int(inserted[0]), now)
-    events.publish_on_commit(conn, [to_user(customer_id)], "offer.new",
-                             {"id": offer.id, "store": chosen, "text": clean})  # fmt: skip
+    events.publish_on_commit(conn, [to_user(customer_id)],
+                             OfferNew(offer_id=offer.id, store_id=chosen, text=clean))  # fmt: skip
     return offer
 
 
-async def list_offers(conn: Conn, *, user_id: int | Prelude, page: PageRequest) -> Page[OfferItem]:
+async def list_offers(conn: Conn, *, user_id: int, page: PageRequest) -> Page[OfferItem]:
     return await _OWN_OFFERS.fetch(conn, page, OfferItem._make, user=user_id)
 
 
@@ -805,10 +818,10 @@ async def create_broadcast(
     author_id: int | None = None, day: date | None = None, show: bool = True,
 ) -> BroadcastItem:  # fmt: skip
     """``show=False``: kept out of every list, and announced to nobody."""
-    clean_title, problems = check_text(title, "Title", limit=TITLE_MAX)
-    clean_text, more = check_text(text, "Text", limit=10_000)
+    clean_title, problems = check_text(title, "title", limit=TITLE_MAX)
+    clean_text, more = check_text(text, "text", limit=BROADCAST_TEXT_MAX)
     if role is not None and role not in _ROLES:
-        more.append("Role is invalid.")
+        more.append(FieldProblem("role", Rule.invalid))
     if problems + more:
         raise ValidationFailed(problems + more)
     now = utcnow()
@@ -820,6 +833,6 @@ async def create_broadcast(
     broadcast = BroadcastItem(int(inserted[0]), clean_title, clean_text, author_id, role, day,
                               show)  # fmt: skip
     if show:
-        new = {"id": broadcast.id, "title": clean_title, "role": role}
-        events.publish_on_commit(conn, [to_role(role)], "broadcast.new", new)
+        new = BroadcastNew(broadcast_id=broadcast.id, title=clean_title, role=role)
+        events.publish_on_commit(conn, [to_role(role)], new)
     return broadcast

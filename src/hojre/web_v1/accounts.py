@@ -167,7 +167,7 @@ async def is_login(call: Call[TokenParams]) -> dict[str, Any]:
 )
 async def logout(call: Call[TokenParams]) -> dict[str, Any]:
     await service.logout(call.conn, call.hub, user=call.me, token=call.token)
-    return ok(errors.LoggedOut.message)
+    return ok("Logged Out")
 
 
 @router.post(

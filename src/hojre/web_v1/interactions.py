@@ -1,7 +1,8 @@
 """v1 customer interactions (API.md §3), generated from the target and kind registry.
 
-The contract's wire names (``bazzar``, ``likeDate``) and messages (``"Not notifcation"``) live
-here; the service below speaks :class:`TargetKind` and :class:`InteractionKind`.
+The contract's wire names (``bazzar``, ``likeDate``) and success messages live here (its
+refusals, ``"Not notifcation"`` and the others, in :mod:`hojre.web_v1.messages`); the service
+below speaks :class:`TargetKind` and :class:`InteractionKind`.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 from hojre.core.clock import to_unix
-from hojre.core.errors import HojreError
-from hojre.core.text import full_name
+from hojre.core.errors import FieldProblem, Rule, ValidationFailed
+from hojre.core.text import full_name, parse_int
 from hojre.interactions import service
-from hojre.interactions.errors import InvalidKind, InvalidTarget, TargetNotFound
+from hojre.interactions.errors import InvalidKind, InvalidTarget, NotDone, TargetNotFound
 from hojre.interactions.registry import (
     CATALOG_TARGETS,
     MARK_KINDS,
@@ -23,6 +24,7 @@ from hojre.interactions.registry import (
 from hojre.interactions.service import ActivityItem, CommentItem
 from hojre.web_v1.endpoint import Call, Handler, SenderLimit, V1Params, V1Router, param
 from hojre.web_v1.envelopes import listing, ok, page_request
+from hojre.web_v1.messages import NotLoginCapital
 from hojre.web_v1.params import NO_ID, wire_id
 
 router = V1Router("interactions")
@@ -55,26 +57,22 @@ ADDED = {
     InteractionKind.favorite: "Favorited",
     InteractionKind.view: "Viewed",
 }
-# (success, error) of delete-<kind> and of is-true, spelled as the apps expect.
+# The success of delete-<kind> and of is-true (their "no" is NotDone's, in web_v1.messages).
 DELETED = {
-    InteractionKind.favorite: ("Favorite Deleted", "Not favorite"),
-    InteractionKind.notification: ("Notification Deleted", "Not notifcation"),
-    InteractionKind.like: ("Like Deleted", "Not Liked"),
-    InteractionKind.dislike: ("Dislike Deleted", "Not dislike"),
+    InteractionKind.favorite: "Favorite Deleted",
+    InteractionKind.notification: "Notification Deleted",
+    InteractionKind.like: "Like Deleted",
+    InteractionKind.dislike: "Dislike Deleted",
 }
 IS_TRUE = {
-    InteractionKind.like: ("Liked", "Not Liked"),
-    InteractionKind.dislike: ("Disliked", "Not dislike"),
-    InteractionKind.view: ("Viewed", "Not view"),
-    InteractionKind.comment: ("Commented", "Not comment"),
-    InteractionKind.notification: ("Notified", "Not notifcation"),
-    InteractionKind.favorite: ("Favorited", "Not favorite"),
+    InteractionKind.like: "Liked",
+    InteractionKind.dislike: "Disliked",
+    InteractionKind.view: "Viewed",
+    InteractionKind.comment: "Commented",
+    InteractionKind.notification: "Notified",
+    InteractionKind.favorite: "Favorited",
 }
 DEFAULT_AVATAR = "img/defaults/avatars/51.png"
-
-
-class NotLoginCapital(HojreError):
-    message = "Not Login"  # is-true's own spelling
 
 
 def parse_target(raw: str | None, *, allow_user: bool = False) -> TargetKind:
@@ -219,7 +217,15 @@ async def add_comment(call: Call[CommentParams]) -> dict[str, Any]:
     p = call.params
     target = parse_target(p.target, allow_user=True)
     target_id = parse_target_id(p.id)
-    comment = service.check_comment(p.text, p.pros, p.cons, p.score)
+    score = parse_int(p.score) if p.score else None
+    # A score that is no number is the wire's problem, reported last as the service's are.
+    unreadable = [FieldProblem("score", Rule.not_integer)] if p.score and score is None else []
+    try:
+        comment = service.check_comment(p.text, p.pros, p.cons, score)
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.problems + unreadable) from None
+    if unreadable:
+        raise ValidationFailed(unreadable)
     row = await service.add_comment(
         call.conn, user_id=call.me.id, target=target, target_id=target_id, comment=comment
     )
@@ -245,7 +251,7 @@ def add_action(kind: InteractionKind) -> Handler:
 
 
 def delete_action(kind: InteractionKind) -> Handler:
-    deleted, missing = DELETED[kind]
+    deleted = DELETED[kind]
 
     async def handler(call: Call[TargetParams]) -> dict[str, Any]:
         target = parse_target(call.params.target)
@@ -253,7 +259,7 @@ def delete_action(kind: InteractionKind) -> Handler:
         if not await service.remove_mark(
             call.conn, user_id=call.me.id, target=target, target_id=target_id, kind=kind
         ):
-            raise HojreError(missing)
+            raise NotDone(kind)
         return ok(deleted)
 
     return handler
@@ -297,11 +303,10 @@ async def is_true(call: Call[IsTrueParams]) -> dict[str, Any]:
         kind = InteractionKind(call.params.type or "")
     except ValueError:
         raise InvalidKind from None
-    yes, no = IS_TRUE[kind]
     found = await service.has_interaction(
         call.conn, user_id=call.me.id, target=target,
         target_id=wire_id(call.params.id), kind=kind,
     )  # fmt: skip
     if not found:
-        raise HojreError(no)
-    return ok(yes)
+        raise NotDone(kind)
+    return ok(IS_TRUE[kind])

@@ -11,8 +11,8 @@ Protocol:
   text ``{"type": …, "data": …}`` (``chat.message``, ``chat.status``, ``chat.seen``,
   ``offer.new``, ``store_message.new``, ``store_message.answer``, ``broadcast.new``).
 - The token is checked again when the user's tokens were revoked somewhere (the internal
-  ``session.revoked`` event, never forwarded) and every :data:`RECHECK_SECONDS`; once it no
-  longer authenticates the socket is closed with 4401.
+  :class:`~hojre.core.events.SessionsRevoked` event, never forwarded) and every
+  :data:`RECHECK_SECONDS`; once it no longer authenticates the socket is closed with 4401.
 - The client may send the text ``ping`` and gets ``pong``; anything else it sends is ignored.
 - Events are best effort (a socket that falls far behind loses some); the lists stay the truth.
 """
@@ -22,14 +22,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any, assert_never
 
 import orjson
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 
-from hojre.accounts.service import REVOKED_EVENT, Caller, authenticate
-from hojre.core.events import Event
+from hojre.accounts.service import Caller, authenticate
+from hojre.core.events import (
+    BroadcastNew,
+    ChatMessageSent,
+    ChatSeen,
+    ChatStatusChanged,
+    Event,
+    OfferNew,
+    SessionsRevoked,
+    StoreMessageAnswered,
+    StoreMessageNew,
+)
 from hojre.core.hub import Hub
+from hojre.core.text import full_name
 
 log = logging.getLogger("hojre.live")
 
@@ -40,6 +52,45 @@ NOT_LOGGED_IN = 4401
 SERVER_ERROR = 1011
 # How often a socket re-checks its token even when no revocation event arrived (seconds).
 RECHECK_SECONDS: float = 60.0
+
+
+def render(event: Event) -> dict[str, Any]:
+    """The event as the socket sends it: the wire ``type`` and ``data`` keys (API.md §4)."""
+    match event:
+        case ChatStatusChanged():
+            return {"type": "chat.status", "data": {
+                "id": event.chat_id, "status": event.status, "store": event.store_id,
+                "user": event.customer_id, "seller": event.seller_id,
+            }}  # fmt: skip
+        case ChatSeen():
+            return {"type": "chat.seen",
+                    "data": {"chat": event.chat_id, "messages": event.message_ids}}  # fmt: skip
+        case ChatMessageSent():
+            return {"type": "chat.message", "data": {
+                "id": event.message_id, "chat": event.chat_id, "senderId": event.sender_id,
+                "text": event.text, "sender": full_name(event.sender_name, event.sender_family),
+                "sentDate": event.sent_at, "status": event.status,
+            }}  # fmt: skip
+        case StoreMessageNew():
+            return {"type": "store_message.new", "data": {
+                "id": event.message_id, "store": event.store_id, "title": event.title,
+            }}  # fmt: skip
+        case StoreMessageAnswered():
+            return {"type": "store_message.answer", "data": {
+                "id": event.message_id, "store": event.store_id, "answer": event.answer,
+            }}  # fmt: skip
+        case OfferNew():
+            return {"type": "offer.new", "data": {
+                "id": event.offer_id, "store": event.store_id, "text": event.text,
+            }}  # fmt: skip
+        case BroadcastNew():
+            return {"type": "broadcast.new", "data": {
+                "id": event.broadcast_id, "title": event.title, "role": event.role,
+            }}  # fmt: skip
+        case SessionsRevoked():
+            raise ValueError("internal event: never sent to a client")
+        case _:
+            assert_never(event)
 
 
 def credentials(websocket: WebSocket) -> tuple[str, str]:
@@ -78,8 +129,8 @@ class LiveSocket:
         self.queue = queue
         self._send_lock = asyncio.Lock()  # the forwarder and the pong share one socket
 
-    async def send(self, event: Event) -> None:
-        await self.send_text(orjson.dumps(event).decode())
+    async def send(self, body: dict[str, Any]) -> None:
+        await self.send_text(orjson.dumps(body).decode())
 
     async def send_text(self, text: str) -> None:
         async with self._send_lock:
@@ -118,12 +169,12 @@ class LiveSocket:
                 )
             except TimeoutError:
                 event = None
-            if event is None or event.get("type") == REVOKED_EVENT:
+            if event is None or isinstance(event, SessionsRevoked):
                 if not await self._token_still_valid():
                     return NOT_LOGGED_IN
                 recheck_at = loop.time() + RECHECK_SECONDS
                 continue
-            await self.send(event)
+            await self.send(render(event))
 
     async def _token_still_valid(self) -> bool:
         try:

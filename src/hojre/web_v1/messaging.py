@@ -96,7 +96,7 @@ def render_message(item: MessageItem) -> dict[str, Any]:
     }
 
 
-@router.get("/chats", Paged, auth=True, fold_login=True,
+@router.get("/chats", Paged, auth=True,
             summary="The caller's chats, newest first")  # fmt: skip
 async def chats(call: Call[Paged]) -> dict[str, Any]:
     request = page_request(call.raw)
@@ -107,7 +107,7 @@ async def chats(call: Call[Paged]) -> dict[str, Any]:
     return listing(call.request.url, page, render_chat)
 
 
-@router.get("/main-chats", ChatIdParams, auth=True, fold_login=True, write=True,
+@router.get("/main-chats", ChatIdParams, auth=True, write=True,
             summary="A chat's messages, newest first; marks the other side's as seen")  # fmt: skip
 async def main_chats(call: Call[ChatIdParams]) -> dict[str, Any]:
     page = await service.list_messages(
@@ -201,7 +201,7 @@ async def submit_store_message(call: Call[SubmitStoreMessageParams]) -> dict[str
     return ok("Message Sent", {"id": message.id})
 
 
-@router.get("/store-messages", Paged, auth=True, fold_login=True,
+@router.get("/store-messages", Paged, auth=True,
             summary="The caller's messages to stores")  # fmt: skip
 async def store_messages(call: Call[Paged]) -> dict[str, Any]:
     page = await service.list_own_store_messages(
@@ -281,7 +281,7 @@ def render_store_offer(item: OfferItem) -> dict[str, Any]:
             "targetName": full_name(item.customer_name, item.customer_family)}  # fmt: skip
 
 
-@router.get("/offers", Paged, auth=True, fold_login=True, summary="Offers sent to the caller")
+@router.get("/offers", Paged, auth=True, summary="Offers sent to the caller")
 async def offers(call: Call[Paged]) -> dict[str, Any]:
     page = await service.list_offers(call.conn, user_id=call.caller_id,
                                      page=page_request(call.raw))  # fmt: skip

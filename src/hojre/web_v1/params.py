@@ -25,7 +25,7 @@ _MAX_PART_SIZE = 1024 * 1024
 
 
 class BadRequestBody(HojreError):
-    message = "Cant Validate Data"
+    """A body that could not be read (worded in hojre.web_v1.messages)."""
 
 
 # Ids are 32-bit INTEGER columns: PostgreSQL refuses a bigger bound parameter (a 500), so an id
