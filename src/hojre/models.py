@@ -2,6 +2,7 @@
 
 from hojre.accounts.models import AccessToken, ActivationCode, User
 from hojre.catalog.models import Bazaar, BazaarCategory, Mall, Media, Product, Store, StoreSeller
+from hojre.core.cache import PublicCacheGeneration
 from hojre.core.db import Base
 from hojre.core.ratelimit import RateCounter
 from hojre.geo.models import City, Country, Hood, State
@@ -27,6 +28,7 @@ __all__ = [
     "Media",
     "Offer",
     "Product",
+    "PublicCacheGeneration",
     "RateCounter",
     "SmsMessage",
     "State",

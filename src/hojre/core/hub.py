@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from hojre.core.cache import PublicCache
 from hojre.core.db import Database
 from hojre.core.events import EventBus
 from hojre.core.ratelimit import DatabaseRateLimiter, RateLimiter, RedisRateLimiter
@@ -22,10 +23,17 @@ class Hub:
     outbox: Outbox
     redis: Redis | None
     events: EventBus
+    # Pages of the public lists; live once the app's lifespan has started its watcher.
+    public_cache: PublicCache
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Hub:
-        db = Database(settings.database_url, pool_size=settings.db_pool_size)
+        db = Database(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            acquire_timeout=settings.db_acquire_timeout_seconds,
+            statement_timeout=settings.db_statement_timeout_seconds,
+        )
         redis = None
         listener = None
         if settings.redis_url:
@@ -47,9 +55,11 @@ class Hub:
             outbox=outbox,
             redis=redis,
             events=EventBus(redis, listener=listener, channel=settings.events_channel),
+            public_cache=PublicCache(settings.database_url),
         )
 
     async def aclose(self) -> None:
+        await self.public_cache.stop()
         await self.events.stop()
         await self.outbox.drain()
         await self.outbox.backend.aclose()

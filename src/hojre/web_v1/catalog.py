@@ -11,8 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
+from starlette.responses import Response
+
 from hojre.catalog import service
-from hojre.catalog.models import Bazaar, Mall, Media, Product, Store, score_of
+from hojre.catalog.models import Bazaar, BazaarCategory, Mall, Media, Product, Store, score_of
 from hojre.catalog.service import (
     BazaarItem,
     CatalogFilter,
@@ -26,6 +28,7 @@ from hojre.core.clock import to_unix
 from hojre.core.errors import NotFound
 from hojre.core.pagination import Page
 from hojre.interactions.registry import TargetKind
+from hojre.web_v1.cache import public_list, replay
 from hojre.web_v1.endpoint import Call, Handler, NoParams, V1Params, V1Router, param
 from hojre.web_v1.envelopes import listing, page_request
 from hojre.web_v1.interactions import DEFAULT_AVATAR, WIRE_TARGET, render_comment
@@ -337,10 +340,15 @@ def _filters(raw: V1Params) -> CatalogFilter:
     )
 
 
-@router.get("/bazzar-categories", Paged, cacheable=True, summary="Bazaar categories")
-async def bazaar_categories(call: Call[Paged]) -> dict[str, Any]:
-    page = await service.list_categories(call.conn, page_request(call.raw))
-    return listing(call.request.url, page, render_category)
+# From the public list cache, as the geography lists (see hojre.web_v1.geo).
+@router.get(
+    "/bazzar-categories", Paged, cacheable=True, own_transactions=True,
+    early=replay(BazaarCategory.__tablename__), summary="Bazaar categories",
+)  # fmt: skip
+async def bazaar_categories(call: Call[Paged]) -> Response:
+    return await public_list(
+        call, BazaarCategory.__tablename__, (), service.list_categories, render_category
+    )
 
 
 Item = TypeVar("Item", BazaarItem, MallItem, StoreItem, ProductItem)
