@@ -1,13 +1,20 @@
-"""Redaction by the parameter's normalised name, on plain text and on uvicorn's access log."""
+"""Redaction by the parameter's normalised name, on plain text, on uvicorn's access log and on
+the app's own access log (hojre.core.logging.AccessLog)."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
+from typing import Any
 
 import pytest
+from starlette.types import Message, Receive, Scope, Send
+from uvicorn.config import LOGGING_CONFIG
 from uvicorn.logging import AccessFormatter
+from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
-from hojre.core.logging import REDACTED, RedactFilter, redact
+from hojre.core.logging import REDACTED, AccessLog, RedactFilter, access_line, redact
 
 R = REDACTED
 
@@ -120,3 +127,189 @@ def test_filter_redacts_mapping_args() -> None:
                                ({"url": "/sms?apiKey=k&to=0912"},), None)  # fmt: skip
     RedactFilter().filter(record)
     assert record.getMessage() == f"sent /sms?apiKey={R}&to=0912"
+
+
+# -- the app's own access log -----------------------------------------------------------------
+
+
+def _scope(
+    path: str = "/web/ping", query: bytes = b"", *, method: str = "GET", version: str = "1.1",
+    client: tuple[str, int] | None = ("127.0.0.1", 5000),
+) -> Scope:  # fmt: skip
+    return {"type": "http", "method": method, "path": path, "query_string": query,
+            "http_version": version, "client": client, "headers": []}  # fmt: skip
+
+
+def _uvicorn_line(scope: Scope, status: int) -> str:
+    """What ``hojre serve`` printed before: uvicorn's record through the filter and formatter."""
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        (get_client_addr(scope), scope["method"], get_path_with_query_string(scope),  # type: ignore[arg-type]
+         scope["http_version"], status), None,
+    )  # fmt: skip
+    RedactFilter().filter(record)
+    fmt = LOGGING_CONFIG["formatters"]["access"]["fmt"]
+    return AccessFormatter(fmt, use_colors=False).format(record) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("scope", "status"),
+    [
+        (_scope(), 200),
+        (_scope("/web/users", b"username=0912&token=abc&User%5Bpassword%5D=x"), 200),
+        (_scope("/web/stores/12", b"next=%2Fweb%3Ftoken%3Dabc"), 404),
+        (_scope("/web/\u0633\u0644\u0627\u0645 x"), 404),  # quoted as uvicorn quotes it
+        (_scope("/web/user/login", method="POST", version="1.0"), 413),
+        (_scope(client=None), 599),  # no client, a code without a phrase
+    ],
+)
+def test_access_line_is_uvicorn_s_line(scope: Scope, status: int) -> None:
+    assert access_line(scope, status) == _uvicorn_line(scope, status)
+
+
+def test_access_line_exact() -> None:
+    scope = _scope("/web/users", b"username=0912&token=abc")
+    assert access_line(scope, 200) == (
+        f'INFO:     127.0.0.1:5000 - "GET /web/users?username=0912&token={R} HTTP/1.1" 200 OK\n'
+    )
+    # uvicorn failed the response on a non-ASCII query byte; here it is shown escaped.
+    assert access_line(_scope(query=b"q=\xd8\xb3"), 200) == (
+        'INFO:     127.0.0.1:5000 - "GET /web/ping?q=\\xd8\\xb3 HTTP/1.1" 200 OK\n'
+    )
+
+
+class Stream(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def _answering(status: int) -> Any:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    return app
+
+
+async def _request(app: Any, scope: Scope) -> list[Message]:
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
+
+
+@pytest.mark.anyio
+async def test_access_log_one_write_per_loop_iteration() -> None:
+    stream = Stream()
+    app = AccessLog(_answering(200), stream=stream)
+    for query in (b"a=1", b"token=abc", b"b=2"):
+        sent = await _request(app, _scope("/web/users", query))
+        assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    # Nothing suspended the task: the three lines wait for the end of this iteration...
+    assert (stream.getvalue(), stream.writes) == ("", 0)
+    await asyncio.sleep(0)
+    # ...and go out in one write.
+    assert stream.writes == 1
+    assert stream.getvalue() == "".join(
+        f'INFO:     127.0.0.1:5000 - "GET /web/users?{q} HTTP/1.1" 200 OK\n'
+        for q in ("a=1", f"token={R}", "b=2")
+    )
+    await _request(app, _scope())
+    await asyncio.sleep(0)
+    assert stream.writes == 2
+    assert stream.getvalue().endswith('"GET /web/ping HTTP/1.1" 200 OK\n')
+
+
+@pytest.mark.anyio
+async def test_access_log_line_of_a_failing_app() -> None:
+    stream = Stream()
+
+    async def failing(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 500, "headers": []})
+        raise RuntimeError("after the start")
+
+    with pytest.raises(RuntimeError):
+        await _request(AccessLog(failing, stream=stream), _scope())
+
+    async def nothing_sent(scope: Scope, receive: Receive, send: Send) -> None:
+        raise RuntimeError("before the start")
+
+    async def silent(scope: Scope, receive: Receive, send: Send) -> None:
+        pass
+
+    with pytest.raises(RuntimeError):
+        await _request(AccessLog(nothing_sent, stream=stream), _scope("/raised"))
+    await _request(AccessLog(silent, stream=stream), _scope("/returned"))
+    await asyncio.sleep(0)
+    # The last two: the 500 that the server sends for an app that started no response.
+    assert stream.getvalue() == "".join(
+        f'INFO:     127.0.0.1:5000 - "GET {path} HTTP/1.1" 500 Internal Server Error\n'
+        for path in ("/web/ping", "/raised", "/returned")
+    )
+
+
+@pytest.mark.anyio
+async def test_access_log_other_scopes_and_shutdown() -> None:
+    stream = Stream()
+    seen: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope["type"])
+        if scope["type"] == "lifespan":
+            # A request answered during the shutdown: nothing waits for the loop after it.
+            await _request(logged, _scope())
+        elif scope["type"] == "http":
+            await _answering(200)(scope, receive, send)
+
+    logged = AccessLog(app, stream=stream)
+    await _request(logged, {"type": "websocket", "path": "/web/live"})
+    await asyncio.sleep(0)
+    assert stream.getvalue() == ""
+    await logged({"type": "lifespan"}, _never, _never)
+    assert seen == ["websocket", "lifespan", "http"]
+    assert stream.getvalue() == 'INFO:     127.0.0.1:5000 - "GET /web/ping HTTP/1.1" 200 OK\n'
+
+
+async def _never(*args: Any) -> Any:
+    raise AssertionError(args)
+
+
+@pytest.mark.anyio
+async def test_access_log_on_a_closed_stream_loses_the_lines_not_the_request() -> None:
+    stream = Stream()
+    stream.close()
+    app = AccessLog(_answering(200), stream=stream)
+    sent = await _request(app, _scope())
+    assert sent[0]["status"] == 200
+    await asyncio.sleep(0)
+    assert app.pending == []
+
+
+def test_access_log_flush_scheduled_again_on_a_new_loop() -> None:
+    stream = Stream()
+    app = AccessLog(_answering(200), stream=stream)
+
+    async def interrupted() -> None:
+        await _request(app, _scope("/a"))
+        raise KeyboardInterrupt  # out of the loop at once, its flush never run
+
+    loop = asyncio.new_event_loop()
+    with pytest.raises(KeyboardInterrupt):
+        loop.run_until_complete(interrupted())
+    loop.close()
+    assert stream.writes == 0
+    asyncio.run(_request(app, _scope("/b")))  # asyncio.run runs the callbacks before closing
+    assert stream.getvalue() == "".join(
+        f'INFO:     127.0.0.1:5000 - "GET {p} HTTP/1.1" 200 OK\n' for p in ("/a", "/b")
+    )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -64,14 +66,13 @@ def test_cli_upgrade_demo_and_user_create(env: dict[str, str]) -> None:
     assert "Cellphone already existed" in again.stderr
 
 
-@pytest.fixture
-def server(env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    hojre(env, "db", "upgrade")
+@contextlib.contextmanager
+def serving(env: dict[str, str], log: Path, *args: str) -> Iterator[str]:
+    """``hojre serve`` on a free port (output in ``log``) until the block ends."""
     port = _free_port()
-    log = tmp_path / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "hojre", "serve", "--port", str(port)],
+            [sys.executable, "-m", "hojre", "serve", "--port", str(port), *args],
             env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
@@ -85,10 +86,18 @@ def server(env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, Path]]:
                     if time.monotonic() > deadline or proc.poll() is not None:
                         raise
                     time.sleep(0.1)
-            yield base, log
+            yield base
         finally:
             proc.terminate()
             proc.wait(timeout=15)
+
+
+@pytest.fixture
+def server(env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    hojre(env, "db", "upgrade")
+    log = tmp_path / "server.log"
+    with serving(env, log) as base:
+        yield base, log
 
 
 def _read_code(sms_file: Path, cellphone: str) -> str:
@@ -135,6 +144,27 @@ def test_readme_walkthrough_and_tokens_never_logged(
     # ...but never the token or the code.
     assert token not in output
     assert f"code={code}" not in output
+    # One line per request, in uvicorn's format, written by the app (uvicorn's own is off).
+    request_lines = [line for line in output.splitlines() if " HTTP/1.1" in line]
+    assert len(request_lines) == 8, request_lines
+    line = r'INFO:     127\.0\.0\.1:\d+ - "{} HTTP/1\.1" {}'
+    assert re.fullmatch(
+        line.format(rf"GET /web/users\?username={phone}&token=\[redacted\]", "200 OK"),
+        request_lines[4],
+    )
+    assert re.fullmatch(line.format("GET /web/nowhere", "404 Not Found"), request_lines[-1])
+
+
+def test_serve_without_access_log(env: dict[str, str], tmp_path: Path) -> None:
+    hojre(env, "db", "upgrade")
+    log = tmp_path / "server.log"
+    # The flag wins over the setting.
+    with serving({**env, "HOJRE_ACCESS_LOG": "true"}, log, "--no-access-log") as base:
+        assert httpx.get(base + "/web/ping", timeout=10).status_code == 200
+        assert httpx.get(base + "/web/nowhere", timeout=10).status_code == 404
+    output = log.read_text()
+    assert "Application startup complete." in output
+    assert "HTTP/1.1" not in output
 
 
 def test_redact() -> None:

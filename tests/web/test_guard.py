@@ -387,6 +387,34 @@ async def test_security_headers_on_every_kind_of_answer(http: httpx.AsyncClient)
     assert_too_large(refused)
 
 
+async def test_v1_requests_never_reach_fastapi_s_own_stack(tmp_path: Path) -> None:
+    hub = Hub.from_settings(make_settings(unused_db(tmp_path), tmp_path / "sms"))
+    app = create_app(hub.settings, hub=hub)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as client:
+            ping = await client.get("/web/ping", params={"token": "x"})
+            assert ping.content == b'{"status":"success","message":"pong","data":""}'
+            assert dict(ping.headers) == {
+                "content-length": "47", "content-type": "application/json", **SECURITY,
+            }  # fmt: skip
+            envelope = await client.post(
+                "/web/user/login", content=b"{bad", headers={"content-type": "application/json"}
+            )
+            assert envelope.json() == BAD_BODY
+            # Proxy headers, guard and Dispatch answered both: FastAPI never built its stack.
+            assert app.middleware_stack is None
+            # What Dispatch does not know goes on to FastAPI, as before.
+            head = await client.head("/web/ping")
+            assert (head.status_code, head.headers["allow"]) == (405, "GET")
+            assert_secured(head)
+            assert app.middleware_stack is not None
+    finally:
+        await hub.aclose()
+    assert "/web/ping" in app.openapi()["paths"]  # the route stays, for the docs
+
+
 async def test_hsts_only_over_https_in_production(tmp_path: Path) -> None:
     async with client_of(production(tmp_path), "https://testserver") as client:
         assert_secured(await client.get("/web/ping"), hsts=True)

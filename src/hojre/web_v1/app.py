@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from hojre import __version__, maintenance
@@ -47,6 +48,33 @@ def _hub(request: Request) -> Hub:
     return hub
 
 
+class V1App(FastAPI):
+    """FastAPI, with the v1 endpoints answered before FastAPI's own middleware and router.
+
+    Every request and WebSocket passes ``front``: the proxy headers, the guard, then Dispatch,
+    which runs the endpoints it knows and hands the rest to FastAPI (:meth:`fastapi`: the
+    error middleware, the exception handlers, the router, as before). A v1 endpoint answers
+    its own errors (the envelope, the 500), and FastAPI's layers cost ``/web/ping`` more than
+    the rest of the request (a walk of every route of the included router included): they
+    stay for what only they answer (404, 405, HEAD, the docs, /metrics, the WebSocket).
+    FastAPI's telemetry middleware, which Hojre does not configure, sees only those, and so
+    does any middleware added with ``add_middleware``: what every request needs goes in front.
+    """
+
+    front: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.front is None or scope["type"] == "lifespan":
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self  # what Starlette sets: request.app, for the hub
+        await self.front(scope, receive, send)
+
+    async def fastapi(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """FastAPI's own handling of a request: its middleware stack and router."""
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> FastAPI:
     """Build the app. Tests pass their own ``hub``; servers build one from settings."""
 
@@ -62,6 +90,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
             # Events published by other processes reach this one's sockets through Redis
             # (a no-op without Redis). A hub passed in by a test is closed by its owner.
             await current.events.start()
+            current.public_cache.start()  # its watcher; stopped by Hub.aclose
             # What exists now (modules, metadata, compiled routes) lives as long as the
             # process: out of the collector's reach, a full collection stays short instead of
             # pausing every request in flight (the p99 under load).
@@ -82,7 +111,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     # The settings in effect: a test's hub brings its own.
     config = settings or (hub.settings if hub else get_settings())
     docs = config.docs_on  # off by default in production: no public map of every endpoint
-    app = FastAPI(
+    app = V1App(
         title="Hojre v1",
         version=__version__,
         description="The Hojrenama v1 contract. Errors are HTTP 200 envelopes with "
@@ -111,20 +140,23 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         router.mount(web, _hub)
     mount_live(web)  # the WebSocket at /web/live
     app.include_router(web)
-    app.add_middleware(
-        Dispatch,
+    dispatch = Dispatch(
+        app.fastapi,
         endpoints=[(f"/web{e.path}", e) for router in ROUTERS for e in router.endpoints],
         hub_of=_hub,
+        # The route above stays for OpenAPI; this answers it.
+        fixed={("GET", "/web/ping"): Response(PING, media_type="application/json")},
     )
     # Bodies are bounded before Dispatch runs any endpoint.
-    app.add_middleware(
-        Guard,
+    guard = Guard(
+        dispatch,
         settings=config,
         limits={f"/web{e.path}": e.max_body for r in ROUTERS for e in r.endpoints if e.max_body},
     )
     # Outermost: the client's address and scheme as a trusted proxy reports them, for the
     # throttles (hojre.core.net) and the guard's HSTS, under any ASGI server.
-    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=config.forwarded_allow_ips)
+    proxied: Any = ProxyHeadersMiddleware  # uvicorn's ASGI types are not Starlette's
+    app.front = proxied(guard, trusted_hosts=config.forwarded_allow_ips)
 
     if config.metrics_token:
         expected = f"Bearer {config.metrics_token}".encode()

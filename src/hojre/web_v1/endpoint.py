@@ -28,10 +28,11 @@ from hojre.core.hub import Hub
 from hojre.core.net import client_key
 from hojre.core.ratelimit import Window, check
 from hojre.core.settings import Settings
-from hojre.core.sql import Conn, Prelude, Query
+from hojre.core.sql import Conn, Query
 from hojre.core.text import ascii_digits
 from hojre.web_v1.envelopes import error
 from hojre.web_v1.guard import BodyTooLarge
+from hojre.web_v1.messages import render as render_refusal
 from hojre.web_v1.openapi import Reply
 from hojre.web_v1.params import collect_params
 
@@ -111,8 +112,6 @@ class Call(Generic[P]):
     username: str
     token: str
     user: Caller | None = None
-    # The login still to check, by the first statement given it (endpoints with fold_login).
-    prelude: Prelude | None = None
     located: bool = False
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -125,43 +124,26 @@ class Call(Generic[P]):
 
     @property
     def me(self) -> Caller:
-        if self.user is None:
-            if self.prelude is None:  # only reachable in an endpoint declared without auth
-                raise self.not_logged_in
-            if not self.prelude.ran:
-                raise RuntimeError("the login has not run: give call.caller_id to a statement")
-            self.user = accounts.caller_of(
-                self.prelude, idle_days=self.hub.settings.token_idle_days
-            )
+        if self.user is None:  # only reachable in an endpoint declared without auth
+            raise self.not_logged_in
         return self.user
 
     @property
-    def caller_id(self) -> int | Prelude:
-        """The caller's id for a statement's parameter: with fold_login, until a statement has
-        checked the login, the login itself (see hojre.core.sql.Prelude)."""
-        if self.user is None and self.prelude is not None:
-            return self.prelude.row[0] if self.prelude.ran else self.prelude
+    def caller_id(self) -> int:
         return self.me.id
 
     async def login(self) -> Caller:
-        """Authenticate the caller (once); endpoints with ``auth=True`` have done it already,
-        or, with ``fold_login``, do it with their first statement.
+        """Authenticate the caller (once); endpoints with ``auth=True`` have done it already.
 
         Also remembers the caller's location from ``x``/``y``.
         """
         if self.user is None:
-            if self.prelude is not None:
-                await self.prelude.check(self.conn)
-                self.user = accounts.caller_of(
-                    self.prelude, idle_days=self.hub.settings.token_idle_days
-                )
-            else:
-                self.user = await accounts.authenticate(
-                    self.conn,
-                    username=self.username,
-                    token=self.token,
-                    idle_days=self.hub.settings.token_idle_days,
-                )
+            self.user = await accounts.authenticate(
+                self.conn,
+                username=self.username,
+                token=self.token,
+                idle_days=self.hub.settings.token_idle_days,
+            )
             if self.user is None:
                 raise self.not_logged_in
         if not self.located:  # once, wherever the login ran
@@ -173,7 +155,8 @@ class Call(Generic[P]):
         return self.user
 
 
-Handler = Callable[[Call[Any]], Awaitable[Mapping[str, Any]]]
+# A handler's Response is sent as it is (a cached public list, a 304: hojre.web_v1.cache).
+Handler = Callable[[Call[Any]], Awaitable[Mapping[str, Any] | Response]]
 
 
 def json_response(
@@ -220,9 +203,6 @@ class Endpoint:
     write: bool | None = None
     # What a success answers, for OpenAPI; None: the shape's (POST action, paged GET list).
     response: Reply | None = None
-    # With ``auth``: the login is checked by the handler's first statement given
-    # ``call.caller_id`` (one round trip for both on PostgreSQL), not before the handler.
-    fold_login: bool = False
     # The request body's limit in bytes; None: the default (HOJRE_MAX_BODY_BYTES).
     max_body: int | None = None
     # The handler opens its own short transactions (``hub.db.raw.connect``) and gets no
@@ -231,6 +211,9 @@ class Endpoint:
     own_transactions: bool = False
     # Counted per caller before the handler runs (an authenticated endpoint).
     sender_limit: SenderLimit | None = None
+    # Answers a request before anything else is read, or None (a public list's kept reply,
+    # hojre.web_v1.cache.replay): no parameter parsed, no connection.
+    early: Callable[[Request, Hub], Response | None] | None = None
 
     @property
     def writes(self) -> bool:
@@ -258,7 +241,7 @@ class V1Router:
         self, path: str, params: type[V1Params] = NoParams, **options: Any
     ) -> Callable[[Handler], Handler]:
         """Options: ``auth``, ``summary``, ``cacheable``, ``not_logged_in``, ``write``,
-        ``response``, ``fold_login``, ``max_body``, ``own_transactions``,
+        ``response``, ``max_body``, ``own_transactions``,
         ``sender_limit`` (see Endpoint)."""
         return self._register("GET", path, params, **options)
 
@@ -288,15 +271,17 @@ class Dispatch:
     FastAPI's router tries its ~200 routes one regex at a time (a third of a list request's
     time for the routes mounted last); the routes stay mounted for OpenAPI and for everything
     this table does not know (404, 405, HEAD, the docs, the WebSocket), which they answer as
-    before. ``/prefix/{name}`` paths are found by their prefix.
+    before. ``/prefix/{name}`` paths are found by their prefix. ``fixed`` answers are sent as
+    they are (``/web/ping``: the ceiling every endpoint is measured against).
     """
 
     def __init__(
         self, app: ASGIApp, *, endpoints: Iterable[tuple[str, Endpoint]],
-        hub_of: Callable[[Request], Hub],
+        hub_of: Callable[[Request], Hub], fixed: Mapping[tuple[str, str], Response] | None = None,
     ) -> None:  # fmt: skip
         self.app = app
         self.hub_of = hub_of
+        self.fixed = dict(fixed or {})
         self.exact: dict[tuple[str, str], Endpoint] = {}
         self.by_prefix: dict[tuple[str, str], tuple[str, Endpoint]] = {}
         for path, endpoint in endpoints:
@@ -308,8 +293,13 @@ class Dispatch:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            method, path = scope["method"], scope["path"]
-            endpoint = self.exact.get((method, path))
+            key = scope["method"], scope["path"]
+            answer = self.fixed.get(key)
+            if answer is not None:
+                await self._send_fixed(answer, send)
+                return
+            method, path = key
+            endpoint = self.exact.get(key)
             if endpoint is None:
                 head, _, last = path.rpartition("/")
                 found = self.by_prefix.get((method, head + "/")) if last else None
@@ -323,6 +313,14 @@ class Dispatch:
                 return
         await self.app(scope, receive, send)
 
+    @staticmethod
+    async def _send_fixed(answer: Response, send: Send) -> None:
+        # One Response answers every request: each gets its own header list, as a middleware
+        # may edit in place the one it is sent (Response.__call__ would send the shared one).
+        status, headers = answer.status_code, [*answer.raw_headers]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": answer.body})
+
 
 def _make_route(endpoint: Endpoint, hub_of: Callable[[Request], Hub]) -> Callable[..., Any]:
     async def route(request: Request) -> Response:
@@ -333,6 +331,10 @@ def _make_route(endpoint: Endpoint, hub_of: Callable[[Request], Hub]) -> Callabl
 
 
 async def _run(endpoint: Endpoint, request: Request, hub: Hub) -> Response:
+    if endpoint.early is not None:
+        answer = endpoint.early(request, hub)
+        if answer is not None:
+            return answer
     headers: dict[str, str] = {}
     try:
         raw = await collect_params(request, max_params=hub.settings.max_params)
@@ -368,12 +370,14 @@ async def _run(endpoint: Endpoint, request: Request, hub: Hub) -> Response:
                 call.conn = conn
                 body = await _handle(endpoint, call)
     except HojreError as exc:
-        return json_response(error(exc.message, exc.data), headers=headers)
+        return json_response(error(*render_refusal(exc)), headers=headers)
     except BodyTooLarge:
         raise  # answered by the guard (hojre.web_v1.guard), which counted the bytes
     except Exception:
         log.exception("unhandled error in %s %s", endpoint.method, endpoint.path)
         return json_response(SERVER_ERROR, status=500, headers=headers)
+    if isinstance(body, Response):
+        return body
     return json_response(body, headers=headers)
 
 
@@ -385,34 +389,12 @@ async def _count_sender(endpoint: Endpoint, call: Call[Any]) -> None:
     check(window, await call.hub.limiter.hit(call.conn, window))
 
 
-async def _handle(endpoint: Endpoint, call: Call[Any]) -> Mapping[str, Any]:
-    if not endpoint.auth:
-        return await endpoint.handler(call)
-    if not endpoint.fold_login:
+async def _handle(endpoint: Endpoint, call: Call[Any]) -> Mapping[str, Any] | Response:
+    if endpoint.auth:
         await call.login()
         if endpoint.sender_limit is not None:
             await _count_sender(endpoint, call)
-        return await endpoint.handler(call)
-    call.prelude = accounts.login_prelude(
-        username=call.username, token=call.token, missing=call.not_logged_in
-    )
-    if call.prelude is None:
-        raise call.not_logged_in
-    try:
-        body = await endpoint.handler(call)
-    except HojreError as exc:
-        # "not login" comes first, as when the login runs first: a login not checked yet is
-        # checked now, and a found token that is idle is refused before the handler's error.
-        if not isinstance(exc, call.not_logged_in):
-            if call.prelude.ran:
-                call.user = accounts.caller_of(
-                    call.prelude, idle_days=call.hub.settings.token_idle_days
-                )
-            else:
-                await call.login()
-        raise
-    await call.login()  # checked already by the handler's first statement; the location
-    return body
+    return await endpoint.handler(call)
 
 
 def param(
