@@ -300,3 +300,52 @@ class Server:
         self.start()
         self.restarts += 1
         self.wait_ready()
+
+
+# -- SQLite ------------------------------------------------------------------------------------
+
+# SQLite's WAL locks are fcntl byte locks on the ``-shm`` file from offset 120: the write lock
+# (held from BEGIN IMMEDIATE to COMMIT, and by a TRUNCATE checkpoint) and, at 121, the
+# checkpoint lock (held for a whole checkpoint, passive ones included).
+SHM_LOCKS = {120: "write", 121: "checkpoint"}
+
+
+def sqlite_lock_holders(shm: Path) -> dict[int, set[str]]:
+    """Which processes hold SQLite's write or checkpoint lock on this database, from
+    /proc/locks (a process holding a lock shows with its pid; waiters are skipped)."""
+    try:
+        inode = os.stat(shm).st_ino
+        text = Path("/proc/locks").read_text()
+    except OSError:
+        return {}
+    held: dict[int, set[str]] = {}
+    for line in text.splitlines():
+        # "12: POSIX  ADVISORY  WRITE 4242 fd:01:123456 120 120"; a waiter has "->".
+        fields = line.split()
+        if len(fields) != 8 or fields[1] != "POSIX" or fields[3] != "WRITE":
+            continue
+        with contextlib.suppress(ValueError):
+            if int(fields[5].rsplit(":", 1)[1]) != inode:
+                continue
+            start = int(fields[6])
+            end = 1 << 62 if fields[7] == "EOF" else int(fields[7])
+            for offset, name in SHM_LOCKS.items():
+                if start <= offset <= end:
+                    held.setdefault(int(fields[4]), set()).add(name)
+    return held
+
+
+def kill_holding(shm: Path, lock: str, workers: list[int], within: float) -> int | None:
+    """SIGKILL the first of ``workers`` seen holding ``lock`` ("write": in a write transaction
+    and not checkpointing; "checkpoint": in a checkpoint); None when none did ``within`` s.
+    Polls about 2,000 times a second, so a lock held for a tenth of a millisecond is seen."""
+    wanted = set(workers)
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        for pid, locks in sqlite_lock_holders(shm).items():
+            if pid in wanted and lock in locks and (lock == "checkpoint" or len(locks) == 1):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                    return pid
+        time.sleep(0.0005)
+    return None

@@ -8,6 +8,7 @@ from sqlalchemy import (
     CheckConstraint,
     Float,
     ForeignKey,
+    Index,
     Integer,
     SmallInteger,
     String,
@@ -81,9 +82,12 @@ class AccessToken(Base):
     """
 
     __tablename__ = "access_tokens"
+    # The login (a user's tokens by hash, with the last use) read from this index alone; it
+    # also serves what the plain user_id index did (a user's tokens, the cascade).
+    __table_args__ = (Index("ix_access_tokens_login", "user_id", "token_hash", "last_used_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -93,7 +93,11 @@ class BazaarCategory(Base):
 
 class Bazaar(Showcase, Counters, Place, Timestamps, Base):
     __tablename__ = "bazaars"
-    __table_args__ = (Index("ix_bazaars_category_id", "category_id", "id"),)
+    __table_args__ = (
+        Index("ix_bazaars_category_id", "category_id", "id"),
+        # The public list's page (status, by id) and its total counted from the index alone.
+        Index("ix_bazaars_status", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     description: Mapped[str | None] = mapped_column(Text)
@@ -101,20 +105,32 @@ class Bazaar(Showcase, Counters, Place, Timestamps, Base):
 
 class Mall(Showcase, Counters, Place, Timestamps, Base):
     __tablename__ = "malls"
+    # Lists (of all, of a bazaar's) filter on status, page by id and count from the index.
+    __table_args__ = (
+        Index("ix_malls_bazaar_id", "bazaar_id", "status", "id"),
+        Index("ix_malls_status", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    bazaar_id: Mapped[int | None] = mapped_column(ForeignKey("bazaars.id"), index=True)
+    bazaar_id: Mapped[int | None] = mapped_column(ForeignKey("bazaars.id"))
     description: Mapped[str | None] = mapped_column(Text)
 
 
 class Store(Showcase, Counters, Place, Timestamps, Base):
     __tablename__ = "stores"
+    # Lists (of all, of a bazaar's, of a mall's) filter on status, page by id and count from
+    # the index; on PostgreSQL (status, id) also answers the products list's "an active store".
+    __table_args__ = (
+        Index("ix_stores_bazaar_id", "bazaar_id", "status", "id"),
+        Index("ix_stores_mall_id", "mall_id", "status", "id"),
+        Index("ix_stores_status", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
-    bazaar_id: Mapped[int | None] = mapped_column(ForeignKey("bazaars.id"), index=True)
-    mall_id: Mapped[int | None] = mapped_column(ForeignKey("malls.id"), index=True)
+    bazaar_id: Mapped[int | None] = mapped_column(ForeignKey("bazaars.id"))
+    mall_id: Mapped[int | None] = mapped_column(ForeignKey("malls.id"))
     phone: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(255))
     website: Mapped[str | None] = mapped_column(String(255))
@@ -144,7 +160,12 @@ class StoreSeller(Base):
 
 class Product(Counters, Timestamps, Base):
     __tablename__ = "products"
-    __table_args__ = (Index("ix_products_store_id", "store_id", "id"),)
+    # A store's products and all products: status filtered and counted from the index
+    # (store_id with it: the all-products total checks each product's store).
+    __table_args__ = (
+        Index("ix_products_store_id", "store_id", "status", "id"),
+        Index("ix_products_status", "status", "store_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
