@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install serve test lint typecheck pytest clean bench bench-quick bench-logins faults soak
+.PHONY: install serve test lint typecheck pytest clean bench bench-quick bench-logins faults faults-sqlite faults-postgres soak
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,17 +36,23 @@ pytest: install
 
 test: lint typecheck pytest
 
-## make faults: kill -9 workers and crash a private PostgreSQL under writes (see faults/README.md)
+## make faults: kill -9 workers and crash a private PostgreSQL under writes, then kill -9 workers
+## in write transactions and WAL checkpoints on SQLite (see faults/README.md; about 3½ min)
 faults: install
-	$(BIN)/python faults/run.py
+	$(BIN)/python faults/run.py --database all
 
-## make bench: big (scale 1.0) and small (0.01) datasets on PostgreSQL and SQLite, wrk on 8
-## endpoints, results in bench/results/<date>.md (about 30 min; BENCH_ARGS: see bench/run.py -h)
+## make faults-sqlite / faults-postgres: one of the two
+faults-sqlite faults-postgres: faults-%: install
+	$(BIN)/python faults/run.py --database $*
+
+## make bench: big (scale 1.0) and small (0.01) datasets on PostgreSQL and SQLite, wrk on every
+## v1 endpoint (generated from the route table) and a bare FastAPI app beside /web/ping, results
+## in bench/results/<date>.md (about 30 min; BENCH_ARGS: see bench/run.py -h)
 bench: install
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python bench/run.py --mode full $(BENCH_ARGS)
 
-## make bench-quick: the small datasets only, 5 s per endpoint (under 3 min)
+## make bench-quick: the small datasets only, a representative subset, 3 s each (under 3 min)
 bench-quick: install
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python bench/run.py --mode quick $(BENCH_ARGS)

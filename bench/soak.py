@@ -2,15 +2,15 @@
 """The soak behind ``make soak``: a mixed load held at about 70% of the measured maximum for
 10 minutes; zero errors and server memory growth under 10% expected.
 
-One backend and dataset (default: PostgreSQL, the small dataset; built with ``hojre
-bench-data`` unless it exists), ``hojre serve --workers 2`` as shipped. First wrk drives
-``bench/lua/mix.lua`` (reads and writes of the benchmarked endpoints) flat out for 20 s: the
-maximum. Then one-minute wrk runs follow each other, each connection waiting ``SOAK_DELAY_MS``
-before each request; after every minute the delay is corrected towards the target rate, every
-response is checked (non-2xx, v1 error envelopes, socket errors, timeouts) and the resident
-memory of the server's processes is read from /proc. Growth is measured from the end of the
-first minute (the caches are warm by then) to the end. Writes ``bench/results/<date>-soak.md``
-and ``.json``.
+One backend and dataset (default: PostgreSQL, the small dataset; built with
+``bench/dataset.py build`` unless it exists), ``hojre serve --workers 2`` as shipped. First
+wrk drives ``bench/lua/mix.lua`` (reads and writes of the benchmarked endpoints) flat out for
+20 s: the maximum. Then one-minute wrk runs follow each other, each connection waiting
+``SOAK_DELAY_MS`` before each request; after every minute the delay is corrected towards the
+target rate, every response is checked (non-2xx, v1 error envelopes, socket errors, timeouts)
+and the resident memory of the server's processes is read from /proc. Growth is measured from
+the end of the first minute (the caches are warm by then) to the end. Writes
+``bench/results/<date>-soak.md`` and ``.json``.
 
     .venv/bin/python bench/soak.py [--minutes 10] [--fraction 0.7] [--backend sqlite]
 """

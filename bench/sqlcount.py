@@ -5,7 +5,7 @@ Statements run through :mod:`hojre.core.sql` (the hot paths) are counted; only t
 timed (``driver_ms``), so on those endpoints ``driver_ms`` covers the ORM's share alone.
 
 The ASGI app runs in this process (httpx's ASGI transport, no server, no access log, one
-request at a time), against a dataset built by ``hojre bench-data --out DIR``. SQLAlchemy's
+request at a time), against a dataset built by ``bench/dataset.py build --out DIR``. SQLAlchemy's
 cursor events count the statements and the time spent inside cursor execution (the database
 round trips, the wait included); the rest of a request's time is Python. Requests rotate
 tokens, chats and stores like the Lua scripts.

@@ -1,5 +1,5 @@
 -- Shared by every endpoint script (loaded with dofile): the data files written by
--- `hojre bench-data --out DIR` (BENCH_DATA=DIR), a per-thread random seed, the check of
+-- `bench/dataset.py build --out DIR` (BENCH_DATA=DIR), a per-thread random seed, the check of
 -- every response (non-2xx, and HTTP 200 bodies that are the v1 error envelope) and a
 -- machine-readable summary that bench/run.py parses.
 
@@ -28,13 +28,13 @@ end
 
 FORM = { ["Content-Type"] = "application/x-www-form-urlencoded" }
 
-local threads = {}
+THREADS = {}  -- every thread, for done() (generic.lua reads it too)
 local thread_count = 0
 
 function setup(thread)
   thread_count = thread_count + 1
   thread:set("thread_no", thread_count)
-  table.insert(threads, thread)
+  table.insert(THREADS, thread)
 end
 
 function init(args)
@@ -56,7 +56,7 @@ end
 
 function done(summary, latency, requests)
   local seen, bad, app = 0, 0, 0
-  for _, t in ipairs(threads) do
+  for _, t in ipairs(THREADS) do
     seen = seen + t:get("responses")
     bad = bad + t:get("non_2xx")
     app = app + t:get("app_errors")

@@ -1,20 +1,36 @@
-"""A large synthetic marketplace for benchmarks (``hojre bench-data``), loaded in bulk.
+"""A large synthetic marketplace for the HTTP benchmark, loaded in bulk.
+
+Run with the project's venv Python (bench/run.py does): ``python bench/dataset.py build
+--url URL --scale S --reset --out DIR`` builds a dataset; ``python bench/dataset.py arm
+--url URL --out DIR --pool NAME --n N`` re-arms what a benchmarked write consumes (tokens that
+logout ends, pending registrations that an activation code activates, marks and comments that
+the delete endpoints remove) just before the load runs. It is not part of the runtime package:
+the server never imports it.
 
 Scale 1.0 is 100,000 customers, 10,000 stores (each with a manager and 1–3 sellers), 50,000
-products, 1,000,000 chats with 5,000,000 messages and 2,000,000 interactions (800,000 views,
-800,000 likes, dislikes, favourites and follows, 400,000 comments); scale 0.01 is 1% of it.
-The densities (chats per customer, messages per chat, chats and comments per store) do not
-depend on the scale, so a big and a small dataset differ only in size.
+products, 1,000,000 chats with 5,000,000 messages, 2,100,000 interactions (800,000 views,
+800,000 likes, dislikes, favourites and follows, 500,000 comments on targets and staff),
+100,000 store messages and 100,000 offers; scale 0.01 is 1% of it. The densities (chats per
+customer, messages per chat, chats and comments per store) do not depend on the scale, so a big
+and a small dataset differ only in size; the geography, the bazaar categories and the 30
+broadcasts are the same in both.
 
 Rows are generated deterministically (one seed) and written with PostgreSQL's COPY (asyncpg's
 ``copy_records_to_table``) or SQLite's ``executemany`` in one transaction per table, with the
 secondary indexes dropped during the load and built afterwards. The counters on targets are
-then computed from the rows with set-based UPDATEs, so they equal the rows exactly as the
-interactions service keeps them. Every bench user has the same password (one argon2 hash);
-tokens are derived from the user id, so the load generator can be given real tokens: see
-:func:`bench_token`. The files written to ``out`` are ``users.txt`` (``cellphone token id``),
-``chats.txt`` (``cellphone token chat_id``: open chats of those users), ``stores.txt`` (store
-ids) and ``meta.json`` (sizes and load times).
+then computed from the rows with set-based UPDATEs generated from the interactions registry
+(:data:`hojre.interactions.registry.KINDS` names each kind's counter column), so they equal the
+rows exactly as the interactions service keeps them. Every bench user has the same password
+(one argon2 hash); tokens are derived from the user id, so the load generator can be given real
+tokens: see :func:`bench_token`. The files written to ``out`` are listed in
+:meth:`Plan.write_files` (``users.txt``: ``cellphone token id`` of the token customers, and so
+on) and ``meta.json`` (sizes and load times).
+
+Who is used for what (so that one endpoint's writes never break another's requests): customers
+``id % 5 == 1`` hold the dataset's tokens (reads and the non-destructive writes); ``== 2`` log
+in, ``== 3`` ask for temporary passwords (``forget``), ``== 4`` are the pool of the endpoints
+that end tokens (logout, newtoken, change-password; re-armed before each run) and ``== 0`` the
+pool of the delete endpoints. Staff of every 5th store hold tokens; the other staff log in.
 """
 
 # ruff: noqa: S608 (table and column names in the SQL are this module's constants)
@@ -47,8 +63,20 @@ from rich.progress import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from hojre.accounts.models import AccessToken, ActivationCode, User
+from hojre.accounts.service import _code_hash
 from hojre.core.migrate import upgrade_async
 from hojre.core.security import hash_password, sha256_hex
+from hojre.interactions.models import Comment, Mark, View
+from hojre.interactions.registry import (
+    CATALOG_TARGETS,
+    KINDS,
+    MARK_KINDS,
+    TARGETS,
+    InteractionKind,
+    TargetKind,
+)
+from hojre.web_v1.interactions import WIRE_TARGET
 
 BENCH_PASSWORD: Final = "hojre-bench"  # noqa: S105 (the bench users' published password)
 BENCH_SEED: Final = 20251125
@@ -56,12 +84,17 @@ BENCH_SEED: Final = 20251125
 NOW: Final = datetime(2025, 11, 1, 12, 0, tzinfo=UTC)
 YEAR: Final = 365 * 86400
 TOKEN_USER_EVERY: Final = 5  # every 5th customer has a token (20,000 at scale 1.0)
+# Customers by id % TOKEN_USER_EVERY: who is used for what (see the module's docstring).
+TOKEN_CLASS, LOGIN_CLASS, FORGET_CLASS, SESSION_POOL_CLASS, DELETE_POOL_CLASS = 1, 2, 3, 4, 0
+STAFF_TOKEN_STORE_EVERY: Final = 5  # the manager and sellers of every 5th store have tokens
+BROADCASTS: Final = 30  # admins' announcements: as many on every dataset
 CHUNK: Final = 20_000  # rows between progress updates
 
 # Tables the load writes (their secondary indexes are dropped and rebuilt around it).
 LOADED_TABLES: Final = (
     "users", "bazaars", "malls", "stores", "store_sellers", "products", "media",
-    "access_tokens", "marks", "views", "comments", "chats", "chat_messages",
+    "access_tokens", "marks", "views", "comments", "chats", "chat_messages", "store_messages",
+    "offers", "broadcasts",
 )  # fmt: skip
 
 FIRST_NAMES: Final = (
@@ -102,9 +135,11 @@ ABOUT: Final = (
 )
 
 
-def bench_token(user_id: int, seed: int = BENCH_SEED) -> str:
-    """The bench user's token: 32 URL-safe characters derived from the id (not random)."""
-    digest = hashlib.sha256(f"hojre-bench:{seed}:{user_id}".encode()).digest()
+def bench_token(user_id: int, seed: int = BENCH_SEED, n: int = 0) -> str:
+    """The bench user's token: 32 URL-safe characters derived from the id (not random);
+    ``n`` > 0: the user's n-th extra token (re-armed pools)."""
+    extra = f":{n}" if n else ""
+    digest = hashlib.sha256(f"hojre-bench:{seed}:{user_id}{extra}".encode()).digest()
     return base64.urlsafe_b64encode(digest).decode()[:32]
 
 
@@ -125,6 +160,8 @@ class Sizes:
     views: int  # per customer: VIEW_PLAN
     marks: int
     comments: int
+    store_messages: int
+    offers: int
 
     @classmethod
     def at(cls, scale: float) -> Sizes:
@@ -142,15 +179,17 @@ class Sizes:
             messages=5 * chats,
             views=8 * customers,
             marks=8 * customers,
-            comments=4 * customers,
+            comments=5 * customers,
+            store_messages=customers,
+            offers=customers,
         )
 
 
 # Per customer: how many distinct targets of each kind get a mark, a view, a comment.
 MARK_PLAN: Final = (("store", 4), ("product", 2), ("bazaar", 1), ("mall", 1))
 VIEW_PLAN: Final = (("store", 4), ("product", 3), ("bazaar", 1))
-COMMENT_PLAN: Final = (("store", 2), ("product", 2))
-MARK_KINDS: Final = (  # (kind, slot, cumulative chance)
+COMMENT_PLAN: Final = (("store", 2), ("product", 2), ("user", 1))
+MARK_ODDS: Final = (  # (kind, slot, cumulative chance)
     ("like", "vote", 0.50), ("dislike", "vote", 0.60), ("favorite", "favorite", 0.85),
     ("notification", "notification", 1.0),
 )  # fmt: skip
@@ -176,16 +215,18 @@ class LoadReport:
         }
 
 
-Timestamp = Callable[[int], Any]  # seconds before NOW -> the driver's value
+Timestamp = Callable[[int], Any]  # seconds before NOW -> the driver's value (also dates)
 
 
 class Plan:
     """Every row of the dataset, as generators of tuples (the same for both databases)."""
 
-    def __init__(self, sizes: Sizes, *, ts: Timestamp, geo: Sequence[tuple[int, int, int]],
-                 categories: Sequence[int], password_hash: str, seed: int) -> None:  # fmt: skip
+    def __init__(self, sizes: Sizes, *, ts: Timestamp, day: Timestamp,
+                 geo: Sequence[tuple[int, int, int]], categories: Sequence[int],
+                 password_hash: str, seed: int) -> None:  # fmt: skip
         self.n = sizes
         self.ts = ts
+        self.day = day
         self.geo = geo  # (city, state, country)
         self.categories = categories
         self.password_hash = password_hash
@@ -201,6 +242,15 @@ class Plan:
             next_id += self.seller_count[i]
         self.users = next_id - 1
         self.token_users = [u for u in range(1, sizes.customers + 1) if u % TOKEN_USER_EVERY == 1]
+        # Staff with tokens: the manager and the sellers of every 5th store (store ids 1, 6, …).
+        self.token_stores = list(range(1, s + 1, STAFF_TOKEN_STORE_EVERY))
+        self.staff_tokens = [
+            uid
+            for st in self.token_stores
+            for uid in (self.first_manager + st - 1,
+                        *range(self.first_seller[st - 1],
+                               self.first_seller[st - 1] + self.seller_count[st - 1]))
+        ]  # fmt: skip
         # Chats: customer, store, seller, status (0 pending, 1 chatting, 2 finished).
         rng = random.Random(seed + 1)
         c = sizes.chats
@@ -240,7 +290,13 @@ class Plan:
 
     def targets(self, kind: str) -> int:
         return {"store": self.n.stores, "product": self.n.products,
-                "bazaar": self.n.bazaars, "mall": self.n.malls}[kind]  # fmt: skip
+                "bazaar": self.n.bazaars, "mall": self.n.malls,
+                "user": self.users - self.n.customers}[kind]  # fmt: skip
+
+    def target_ids(self, kind: str) -> range:
+        """The ids of ``kind``'s targets: users are the staff (managers, then sellers)."""
+        first = self.first_manager if kind == "user" else 1
+        return range(first, first + self.targets(kind))
 
     # -- tables ----------------------------------------------------------------------------
 
@@ -332,7 +388,7 @@ class Plan:
         # Used just now, by the wall clock: the dataset's NOW is long past, and a token idle
         # for HOJRE_TOKEN_IDLE_DAYS no longer logs in.
         used = self.ts(-int((datetime.now(UTC) - NOW).total_seconds()))
-        for n, uid in enumerate(self.token_users, start=1):
+        for n, uid in enumerate((*self.token_users, *self.staff_tokens), start=1):
             yield (n, uid, sha256_hex(bench_token(uid, self.seed)), created, used)
 
     MARKS: Final = ("id", "user_id", "target", "target_id", "slot", "kind", "created_at")
@@ -346,7 +402,7 @@ class Plan:
                 for target_id in rng.sample(range(1, n + 1), min(k, n)):
                     row_id += 1
                     roll = rng.random()
-                    kind, slot, _ = next(m for m in MARK_KINDS if roll < m[2])
+                    kind, slot, _ = next(m for m in MARK_ODDS if roll < m[2])
                     yield (row_id, uid, target, target_id, slot, kind,
                            ts(rng.randrange(60, YEAR)))  # fmt: skip
 
@@ -370,10 +426,10 @@ class Plan:
     def comments_rows(self) -> Iterator[tuple[Any, ...]]:
         rng = random.Random(self.seed + 4)
         ts, row_id = self.ts, 0
-        plan = [(kind, self.targets(kind), k) for kind, k in COMMENT_PLAN]
+        plan = [(kind, self.target_ids(kind), k) for kind, k in COMMENT_PLAN]
         for uid in range(1, self.n.customers + 1):
-            for target, n, k in plan:
-                for target_id in rng.sample(range(1, n + 1), min(k, n)):
+            for target, ids, k in plan:
+                for target_id in rng.sample(ids, min(k, len(ids))):
                     row_id += 1
                     score = None if rng.random() < 0.2 else 1 + rng.randrange(5)
                     yield (row_id, uid, target, target_id, COMMENTS[row_id % len(COMMENTS)],
@@ -409,6 +465,53 @@ class Plan:
                 yield (row_id, i + 1, sender, texts[row_id % n_texts],
                        "sent" if k == count - 1 else "seen", ts(age - 60 * k))  # fmt: skip
 
+    STORE_MESSAGES: Final = ("id", "user_id", "store_id", "title", "text", "attachment", "read",
+                             "answer", "answer_attachment", "answered_at", "answered_by",
+                             "created_at")  # fmt: skip
+
+    def store_messages_rows(self) -> Iterator[tuple[Any, ...]]:
+        """One per customer, to the store of the customer's first chat: half read, a third
+        answered by the store's manager."""
+        ts = self.ts
+        for i in range(self.n.store_messages):
+            customer = 1 + i % self.n.customers
+            store = self.chat_store[customer - 1]
+            age = 3600 + (self.n.store_messages - i) * YEAR // self.n.store_messages
+            answered = i % 3 == 0
+            yield (i + 1, customer, store, f"پرسش درباره {GOODS[i % len(GOODS)]}",
+                   MESSAGES[i % len(MESSAGES)], None, i % 2 == 0 or answered,
+                   MESSAGES[(i + 1) % len(MESSAGES)] if answered else None, None,
+                   ts(age - 600) if answered else None,
+                   self.first_manager + store - 1 if answered else None, ts(age))  # fmt: skip
+
+    OFFERS: Final = ("id", "user_id", "store_id", "sender_id", "text", "read", "created_at")
+
+    def offers_rows(self) -> Iterator[tuple[Any, ...]]:
+        """One per customer, from the store of the customer's first chat (a customer who has
+        interacted with it), sent by its manager."""
+        for i in range(self.n.offers):
+            customer = 1 + i % self.n.customers
+            store = self.chat_store[customer - 1]
+            age = 3600 + (self.n.offers - i) * YEAR // self.n.offers
+            yield (i + 1, customer, store, self.first_manager + store - 1,
+                   f"تخفیف ویژه {GOODS[i % len(GOODS)]} برای شما", i % 2 == 0,
+                   self.ts(age))  # fmt: skip
+
+    BROADCASTS: Final = ("id", "title", "text", "user_id", "role", "day", "show", "created_at")
+
+    def broadcasts_rows(self) -> Iterator[tuple[Any, ...]]:
+        """To everyone, to customers, to store managers, to sellers in turn; one in ten hidden."""
+        roles = (None, 8, 6, 7)
+        for i in range(1, BROADCASTS + 1):
+            age = (BROADCASTS - i) * 7 * 86400 + 3600
+            yield (i, f"اطلاعیه شماره {i}", ABOUT, None, roles[i % len(roles)], self.day(age),
+                   i % 10 != 0, self.ts(age))  # fmt: skip
+
+    def visible_broadcasts(self, role: int) -> list[int]:
+        roles = (None, 8, 6, 7)
+        return [i for i in range(1, BROADCASTS + 1)
+                if i % 10 != 0 and roles[i % len(roles)] in (None, role)]  # fmt: skip
+
     def tables(self) -> list[tuple[str, tuple[str, ...], int, Callable[[], Iterator[Any]]]]:
         """(table, columns, expected rows, rows) in load order."""
         n = self.n
@@ -422,63 +525,190 @@ class Plan:
              self.store_sellers_rows),
             ("products", self.PRODUCTS, n.products, self.products_rows),
             ("media", self.MEDIA, 2 * n.stores, self.media_rows),
-            ("access_tokens", self.ACCESS_TOKENS, len(self.token_users),
-             self.access_tokens_rows),
+            ("access_tokens", self.ACCESS_TOKENS,
+             len(self.token_users) + len(self.staff_tokens), self.access_tokens_rows),
             ("marks", self.MARKS, per_customer[0] * n.customers, self.marks_rows),
             ("views", self.VIEWS, per_customer[1] * n.customers, self.views_rows),
             ("comments", self.COMMENTS, n.comments, self.comments_rows),
             ("chats", self.CHATS, n.chats, self.chats_rows),
             ("chat_messages", self.CHAT_MESSAGES, sum(self.message_counts),
              self.chat_messages_rows),
+            ("store_messages", self.STORE_MESSAGES, n.store_messages, self.store_messages_rows),
+            ("offers", self.OFFERS, n.offers, self.offers_rows),
+            ("broadcasts", self.BROADCASTS, BROADCASTS, self.broadcasts_rows),
         ]  # fmt: skip
 
     # -- files for the load generator ------------------------------------------------------
 
-    def write_files(self, out: Path) -> None:
+    def write_files(self, out: Path, geo: GeoIds) -> None:
+        """The load generator's files: one line per row, fields separated by spaces.
+
+        users.txt ``cellphone token id`` (token customers); chats.txt ``cellphone token chat``
+        (their open chats but every 10th) and finish.txt (every 10th: finish-chat's);
+        stores/products/bazaars/malls.txt ``id``; staff.txt ``id``; managers.txt and
+        sellers.txt ``cellphone token id store`` (staff with tokens); login.txt, forget.txt
+        and staff_login.txt ``cellphone``; marks.txt ``cellphone token target id kind`` (token
+        customers' marks, views and comments, wire target names); offers.txt ``cellphone
+        token offer``; offer_targets.txt ``cellphone token store customer`` (a seller, one of
+        its stores, a customer who chatted with it); store_messages.txt ``cellphone token
+        message`` (a manager and a message to their store); broadcasts.txt ``id`` (visible to
+        customers); countries.txt ``id``, states.txt ``id country``, cities.txt ``id state``,
+        hoods.txt ``id city state``; places.txt ``city state`` (where the showcases are) and
+        categories.txt ``id`` (bazaar categories).
+        """
         out.mkdir(parents=True, exist_ok=True)
+        c = self.n.customers
         tokens = {uid: bench_token(uid, self.seed) for uid in self.token_users}
-        with (out / "users.txt").open("w") as f:
-            for uid, token in tokens.items():
-                f.write(f"{bench_cellphone(uid)} {token} {uid}\n")
-        with (out / "chats.txt").open("w") as f:
-            for i in range(self.n.chats):
-                uid = self.chat_customer[i]
-                if uid in tokens and self.chat_status[i] != 2:
-                    f.write(f"{bench_cellphone(uid)} {tokens[uid]} {i + 1}\n")
-        with (out / "stores.txt").open("w") as f:
-            f.writelines(f"{i}\n" for i in range(1, self.n.stores + 1))
+
+        def write(name: str, lines: Iterator[str] | list[str]) -> None:
+            with (out / name).open("w") as f:
+                f.writelines(f"{line}\n" for line in lines)
+
+        write("users.txt", (f"{bench_cellphone(u)} {t} {u}" for u, t in tokens.items()))
+        open_chats = [
+            (i + 1, self.chat_customer[i])
+            for i in range(self.n.chats)
+            if self.chat_customer[i] in tokens and self.chat_status[i] != 2
+        ]
+        write("chats.txt", (f"{bench_cellphone(u)} {tokens[u]} {chat}"
+                            for n, (chat, u) in enumerate(open_chats) if n % 10))  # fmt: skip
+        write("finish.txt", (f"{bench_cellphone(u)} {tokens[u]} {chat}"
+                             for n, (chat, u) in enumerate(open_chats) if n % 10 == 0))  # fmt: skip
+        for kind, name in (("store", "stores"), ("product", "products"), ("bazaar", "bazaars"),
+                           ("mall", "malls"), ("user", "staff")):  # fmt: skip
+            write(f"{name}.txt", (str(i) for i in self.target_ids(kind)))
+        managers, sellers = [], []
+        for st in self.token_stores:
+            m = self.first_manager + st - 1
+            managers.append(f"{bench_cellphone(m)} {bench_token(m, self.seed)} {m} {st}")
+            first = self.first_seller[st - 1]
+            for uid in range(first, first + self.seller_count[st - 1]):
+                sellers.append(f"{bench_cellphone(uid)} {bench_token(uid, self.seed)} {uid} {st}")
+        write("managers.txt", managers)
+        write("sellers.txt", sellers)
+        write("login.txt", (bench_cellphone(u) for u in range(1, c + 1)
+                            if u % TOKEN_USER_EVERY == LOGIN_CLASS))  # fmt: skip
+        write("forget.txt", (bench_cellphone(u) for u in range(1, c + 1)
+                             if u % TOKEN_USER_EVERY == FORGET_CLASS))  # fmt: skip
+        token_staff = set(self.staff_tokens)
+        write("staff_login.txt", (bench_cellphone(u) for u in range(self.first_manager,
+                                  self.users + 1) if u not in token_staff))  # fmt: skip
+        # Offers and store messages: row i + 1 belongs to customer 1 + i % customers.
+        write("offers.txt", (f"{bench_cellphone(1 + i % c)} {tokens[1 + i % c]} {i + 1}"
+                             for i in range(self.n.offers) if 1 + i % c in tokens))  # fmt: skip
+        token_store = set(self.token_stores)
+        write("store_messages.txt", (
+            f"{bench_cellphone(m)} {bench_token(m, self.seed)} {i + 1}"
+            for i in range(self.n.store_messages)
+            if (st := self.chat_store[i % c]) in token_store
+            and (m := self.first_manager + st - 1)
+        ))  # fmt: skip
+        seller_of = {int(line.split()[3]): line.split()[:2] for line in sellers}
+        write("offer_targets.txt", (
+            f"{seller_of[self.chat_store[i]][0]} {seller_of[self.chat_store[i]][1]} "
+            f"{self.chat_store[i]} {self.chat_customer[i]}"
+            for i in range(self.n.chats) if self.chat_store[i] in seller_of
+        ))  # fmt: skip
+        write("broadcasts.txt", (str(i) for i in self.visible_broadcasts(8)))
+        write("marks.txt", self._interactions_of(tokens))
+        write("places.txt", (f"{city} {state}" for city, state, _ in self.geo))
+        write("categories.txt", (str(i) for i in self.categories))
+        write("countries.txt", (str(i) for i in geo.countries))
+        write("states.txt", (f"{i} {country}" for i, country in geo.states))
+        write("cities.txt", (f"{i} {state}" for i, state in geo.cities))
+        write("hoods.txt", (f"{i} {city} {state}" for i, city, state in geo.hoods))
+
+    def _interactions_of(self, tokens: dict[int, str]) -> Iterator[str]:
+        """The token customers' marks, views and comments (for is-true), regenerated with the
+        same seeds as the rows."""
+        for rows, kind_at in ((self.marks_rows(), 5), (self.views_rows(), None),
+                              (self.comments_rows(), None)):  # fmt: skip
+            for row in rows:
+                uid = row[1]
+                if uid not in tokens:
+                    continue
+                kind = row[kind_at] if kind_at else ("view" if len(row) == 7 else "comment")
+                if kind == "comment" and not row[8]:
+                    continue  # hidden comments do not count
+                target = WIRE_TARGET[TargetKind(row[2])]
+                if target == "user":
+                    continue  # is-true asks about catalogue targets only
+                yield f"{bench_cellphone(uid)} {tokens[uid]} {target} {row[3]} {kind}"
+
+
+@dataclass(frozen=True, slots=True)
+class GeoIds:
+    """The seeded geography's ids, read from the database."""
+
+    countries: list[int]
+    states: list[tuple[int, int]]  # id, country
+    cities: list[tuple[int, int]]  # id, state
+    hoods: list[tuple[int, int, int]]  # id, city, state
+
+
+GEO_SQL: Final = (
+    "SELECT id FROM countries ORDER BY id",
+    "SELECT id, country_id FROM states ORDER BY id",
+    "SELECT id, state_id FROM cities ORDER BY id",
+    "SELECT h.id, h.city_id, c.state_id FROM hoods h JOIN cities c ON c.id = h.city_id "
+    "ORDER BY h.id",
+)
+
+
+def geo_ids(rows: Sequence[Sequence[Sequence[Any]]]) -> GeoIds:
+    countries, states, cities, hoods = rows
+    return GeoIds([int(r[0]) for r in countries], [(int(a), int(b)) for a, b in states],
+                  [(int(a), int(b)) for a, b in cities],
+                  [(int(a), int(b), int(c)) for a, b, c in hoods])  # fmt: skip
 
 
 # -- counters from the rows ------------------------------------------------------------------
 
-COUNTED: Final = (("bazaars", "bazaar"), ("malls", "mall"), ("stores", "store"),
-                  ("products", "product"))  # fmt: skip
+
+def _sum_of(kind: InteractionKind) -> str:
+    return f"sum(CASE WHEN kind = '{kind.value}' THEN 1 ELSE 0 END)"
 
 
-def counter_statements() -> list[str]:
-    """Set-based UPDATEs giving each target the counters the interactions service keeps."""
+def counter_statements(visible: str = "visible") -> list[str]:
+    """Set-based UPDATEs giving each counted target the counters the interactions service
+    keeps, generated from the registry: every counted target (``TARGETS``) × every kind
+    (``KINDS``, whose ``counter`` is the column). Marks (kinds with a slot) count their rows,
+    views their ``count``, visible comments their rows; comments also carry the score columns
+    (``score_total``, ``score_count``) that the service keeps beside the comment counter.
+    ``visible``: the dialect's test of the comment flag (``visible = 1`` on SQLite).
+    """
+    marks, views, comments = Mark.__tablename__, View.__tablename__, Comment.__tablename__
+    mark_kinds = list(MARK_KINDS)
     statements = []
-    for table, target in COUNTED:
+    for target, spec in TARGETS.items():
+        if not spec.counted:
+            continue
+        table = spec.model.__tablename__
+        sets = ", ".join(f"{KINDS[k].counter} = m.{KINDS[k].counter}" for k in mark_kinds)
+        sums = ", ".join(f"{_sum_of(k)} AS {KINDS[k].counter}" for k in mark_kinds)
+        viewed = KINDS[InteractionKind.view].counter
+        commented = KINDS[InteractionKind.comment].counter
         statements += [
-            f"UPDATE {table} SET liked = m.liked, disliked = m.disliked, "
-            f"favorite_count = m.favorite, notification_count = m.notification FROM ("
-            "SELECT target_id, "
-            "sum(CASE WHEN kind = 'like' THEN 1 ELSE 0 END) AS liked, "
-            "sum(CASE WHEN kind = 'dislike' THEN 1 ELSE 0 END) AS disliked, "
-            "sum(CASE WHEN kind = 'favorite' THEN 1 ELSE 0 END) AS favorite, "
-            "sum(CASE WHEN kind = 'notification' THEN 1 ELSE 0 END) AS notification "
-            f"FROM marks WHERE target = '{target}' GROUP BY target_id) AS m "
+            f"UPDATE {table} SET {sets} FROM (SELECT target_id, {sums} FROM {marks} "
+            f"WHERE target = '{target.value}' GROUP BY target_id) AS m "
             f"WHERE {table}.id = m.target_id",
-            f"UPDATE {table} SET viewed = v.viewed FROM (SELECT target_id, sum(count) AS viewed "
-            f"FROM views WHERE target = '{target}' GROUP BY target_id) AS v "
+            f"UPDATE {table} SET {viewed} = v.n FROM (SELECT target_id, sum(count) AS n "
+            f"FROM {views} WHERE target = '{target.value}' GROUP BY target_id) AS v "
             f"WHERE {table}.id = v.target_id",
-            f"UPDATE {table} SET comments_count = c.n, score_total = c.total, "
+            f"UPDATE {table} SET {commented} = c.n, score_total = c.total, "
             "score_count = c.scored FROM (SELECT target_id, count(*) AS n, "
-            "coalesce(sum(score), 0) AS total, count(score) AS scored FROM comments "
-            f"WHERE target = '{target}' AND visible GROUP BY target_id) AS c "
-            f"WHERE {table}.id = c.target_id",
+            "coalesce(sum(score), 0) AS total, count(score) AS scored "
+            f"FROM {comments} WHERE target = '{target.value}' AND {visible} "
+            f"GROUP BY target_id) AS c WHERE {table}.id = c.target_id",
         ]
     return statements
+
+
+def bump_statement(target: TargetKind, kind: InteractionKind) -> str:
+    """One more ``kind`` on a target (``?``: its id), as the service counts a new row."""
+    table = TARGETS[target].model.__tablename__
+    column = KINDS[kind].counter
+    return f"UPDATE {table} SET {column} = {column} + 1 WHERE id = ?"
 
 
 # -- the loaders -----------------------------------------------------------------------------
@@ -556,6 +786,7 @@ async def load_postgres(
                 "SELECT c.id, c.state_id, s.country_id FROM cities c "
                 "JOIN states s ON s.id = c.state_id ORDER BY c.state_id, c.id LIMIT 20"
             )
+            geo_rows = geo_ids([await pg.fetch(sql) for sql in GEO_SQL])
             geo = [(r[0], r[1], r[2]) for r in cities]
             categories = [r[0] for r in await pg.fetch("SELECT id FROM bazaar_categories")]
             epoch = NOW
@@ -563,7 +794,7 @@ async def load_postgres(
             def ts(seconds_before: int) -> datetime:
                 return epoch - timedelta(seconds=seconds_before)
 
-            plan = Plan(sizes, ts=ts, geo=geo, categories=categories,
+            plan = Plan(sizes, ts=ts, day=lambda s: ts(s).date(), geo=geo, categories=categories,
                         password_hash=hash_password(BENCH_PASSWORD), seed=seed)  # fmt: skip
             t = lap("plan", t)
             await pg.execute("SET session_replication_role = replica")  # no FK triggers
@@ -609,7 +840,7 @@ async def load_postgres(
     finally:
         await engine.dispose()
     if out is not None:
-        plan.write_files(out)
+        plan.write_files(out, geo_rows)
     report.total_seconds = time.perf_counter() - started
     return report
 
@@ -617,7 +848,7 @@ async def load_postgres(
 def _sqlite_path(url: str) -> Path:
     path = make_url(url).database
     if not path or path == ":memory:":
-        raise SystemExit("bench-data needs a SQLite file")
+        raise SystemExit("the bench dataset needs a SQLite file")
     return Path(path)
 
 
@@ -651,13 +882,14 @@ def load_sqlite(
             "ON s.id = c.state_id ORDER BY c.state_id, c.id LIMIT 20"
         ).fetchall()
         categories = [r[0] for r in db.execute("SELECT id FROM bazaar_categories")]
+        geo_rows = geo_ids([db.execute(sql).fetchall() for sql in GEO_SQL])
         epoch = NOW.replace(tzinfo=None)
 
         def ts(seconds_before: int) -> str:
             # SQLAlchemy's SQLite DATETIME storage format (UTC, naive).
             return (epoch - timedelta(seconds=seconds_before)).isoformat(" ", "microseconds")
 
-        plan = Plan(sizes, ts=ts, geo=geo, categories=categories,
+        plan = Plan(sizes, ts=ts, day=lambda s: ts(s)[:10], geo=geo, categories=categories,
                     password_hash=hash_password(BENCH_PASSWORD), seed=seed)  # fmt: skip
         t = lap("plan", t)
         marks = ",".join("?" * len(LOADED_TABLES))
@@ -690,8 +922,8 @@ def load_sqlite(
         t = lap("indexes", t)
         with console.status("counters"):
             db.execute("BEGIN")
-            for statement in counter_statements():
-                db.execute(statement.replace("AND visible", "AND visible = 1"))
+            for statement in counter_statements(visible="visible = 1"):
+                db.execute(statement)
             db.execute("COMMIT")
         t = lap("counters", t)
         with console.status("ANALYZE"):
@@ -701,7 +933,7 @@ def load_sqlite(
     finally:
         db.close()
     if out is not None:
-        plan.write_files(out)
+        plan.write_files(out, geo_rows)
     report.total_seconds = time.perf_counter() - started
     return report
 
@@ -739,3 +971,253 @@ def run(
     )  # fmt: skip
     console.print(f"loaded in {report.total_seconds:.1f}s ({phases})")
     return report
+
+
+# -- re-arming what a benchmarked write consumes -----------------------------------------------
+
+ARM_TEXT: Final = "نظر آزمایشی برای حذف"  # the comments that delete-comment removes
+ARM_POOLS: Final = ("logout", "sessions", "pending", "pending-new", *MARK_KINDS, "comments")
+PENDING_PREFIX: Final = {"pending": "096", "pending-new": "095"}
+
+
+class _Db:
+    """The few statements the arms run, with ``?`` placeholders, on either driver."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.pg: Any = None
+        self.lite: sqlite3.Connection | None = None
+
+    async def __aenter__(self) -> _Db:
+        if self.url.startswith("postgresql"):
+            import asyncpg
+
+            self.pg = await asyncpg.connect(_pg_url(self.url))
+        else:
+            self.lite = sqlite3.connect(_sqlite_path(self.url), isolation_level=None)
+            self.lite.execute("PRAGMA busy_timeout = 30000")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.pg is not None:
+            await self.pg.close()
+        if self.lite is not None:
+            self.lite.close()
+
+    @staticmethod
+    def _numbered(sql: str) -> str:
+        parts = sql.split("?")
+        return "".join(f"{p}${i}" for i, p in enumerate(parts[:-1], start=1)) + parts[-1]
+
+    def now(self) -> Any:
+        now = datetime.now(UTC)
+        return now if self.pg is not None else now.replace(tzinfo=None).isoformat(" ")
+
+    def later(self, seconds: int) -> Any:
+        then = datetime.now(UTC) + timedelta(seconds=seconds)
+        return then if self.pg is not None else then.replace(tzinfo=None).isoformat(" ")
+
+    async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        if self.pg is not None:
+            return [tuple(r) for r in await self.pg.fetch(self._numbered(sql), *args)]
+        assert self.lite is not None
+        return self.lite.execute(sql, args).fetchall()
+
+    async def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One transaction (SQLite takes the write lock once, the server's writers wait)."""
+        if not rows:
+            return
+        if self.pg is not None:
+            await self.pg.executemany(self._numbered(sql), rows)
+            return
+        assert self.lite is not None
+        self.lite.execute("BEGIN IMMEDIATE")
+        self.lite.executemany(sql, rows)
+        self.lite.execute("COMMIT")
+
+
+def _meta_sizes(out: Path) -> Sizes:
+    meta = json.loads((out / "meta.json").read_text())
+    return Sizes(**meta["sizes"])
+
+
+def _pool(sizes: Sizes, klass: int) -> list[int]:
+    return [u for u in range(1, sizes.customers + 1) if u % TOKEN_USER_EVERY == klass]
+
+
+_TOKEN_SQL: Final = (
+    f"INSERT INTO {AccessToken.__tablename__} (user_id, token_hash, created_at, last_used_at) "
+    "VALUES (?, ?, ?, ?) ON CONFLICT (token_hash) DO UPDATE SET last_used_at = "
+    "excluded.last_used_at"
+)
+
+
+async def _fresh_tokens(db: _Db, users: list[int], per_user: int, seed: int) -> list[str]:
+    """Each user's tokens replaced by ``per_user`` known ones; ``cellphone token`` lines."""
+    await db.many(f"DELETE FROM {AccessToken.__tablename__} WHERE user_id = ?",
+                  [(u,) for u in users])  # fmt: skip
+    now = db.now()
+    rows, lines = [], []
+    for j in range(1, per_user + 1):
+        for u in users:
+            token = bench_token(u, seed, j)
+            rows.append((u, sha256_hex(token), now, now))
+            lines.append(f"{bench_cellphone(u)} {token}")
+    await db.many(_TOKEN_SQL, rows)
+    return lines
+
+
+async def _arm_pending(db: _Db, prefix: str, n: int) -> list[str]:
+    """``n`` pending registrations (``prefix`` + 8 digits) each with a live known code."""
+    users = User.__tablename__
+    (password_hash,) = (await db.fetch(f"SELECT password_hash FROM {users} WHERE id = 1"))[0]
+    now = db.now()
+    await db.many(
+        f"INSERT INTO {users} (cellphone, password_hash, is_active, role, created_at, "
+        "updated_at) VALUES (?, ?, ?, 8, ?, ?) ON CONFLICT (cellphone) DO UPDATE SET "
+        "is_active = excluded.is_active, activated_at = NULL, temp_password_hash = NULL, "
+        "temp_password_expires_at = NULL",
+        [(f"{prefix}{i:08d}", password_hash, False, now, now) for i in range(n)],
+    )
+    found = await db.fetch(
+        f"SELECT id, cellphone FROM {users} WHERE cellphone >= ? AND cellphone <= ? ORDER BY id",
+        f"{prefix}{0:08d}", f"{prefix}{n - 1:08d}",
+    )  # fmt: skip
+    codes = ActivationCode.__tablename__
+    await db.many(f"DELETE FROM {codes} WHERE user_id = ?", [(r[0],) for r in found])
+    expires = db.later(86400)
+    rows, lines = [], []
+    for uid, cellphone in found:
+        code = str(10000 + uid % 90000)
+        rows.append((uid, _code_hash(uid, code), 0, expires, now, False))
+        lines.append(f"{cellphone} {code}")
+    await db.many(
+        f"INSERT INTO {codes} (user_id, code_hash, tries, expires_at, created_at, contested) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    return lines
+
+
+async def _arm_marks(db: _Db, sizes: Sizes, kind: InteractionKind, n: int, seed: int) -> list[str]:
+    """``n`` marks of ``kind`` by the delete pool, counted on their targets as the service
+    counts a new mark (the ones already there stay, whatever removed the others)."""
+    users = _pool(sizes, DELETE_POOL_CLASS)
+    await _fresh_tokens(db, users, 0, seed)  # only the pool's own token (below)
+    now = db.now()
+    await db.many(_TOKEN_SQL, [(u, sha256_hex(bench_token(u, seed)), now, now) for u in users])
+    slot = KINDS[kind].slot
+    marks = Mark.__tablename__
+    existing = {
+        (u, t, i): k
+        for u, t, i, k in await db.fetch(
+            f"SELECT user_id, target, target_id, kind FROM {marks} WHERE slot = ? "
+            "AND user_id % 5 = ? AND user_id <= ?",
+            slot, DELETE_POOL_CLASS, sizes.customers,
+        )
+    }  # fmt: skip
+    counts = {t: {"bazaar": sizes.bazaars, "mall": sizes.malls, "store": sizes.stores,
+                  "product": sizes.products}[t.value] for t in CATALOG_TARGETS}  # fmt: skip
+    offset = MARK_KINDS.index(kind) * 1009
+    new: dict[tuple[int, str, int], None] = {}
+    have = sum(1 for k in existing.values() if k == kind.value)
+    # Small datasets have few bazaars and malls: draw until n distinct marks (or give up).
+    for i in range(20 * n):
+        if have + len(new) >= n:
+            break
+        u, j = users[i % len(users)], i // len(users)
+        target = CATALOG_TARGETS[(u + j) % len(CATALOG_TARGETS)]
+        key = (u, target.value, 1 + (u * 7919 + j * 104729 + offset) % counts[target])
+        if key not in existing:
+            new[key] = None
+    await db.many(
+        f"INSERT INTO {marks} (user_id, target, target_id, slot, kind, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [(u, t, i, slot, kind.value, now) for u, t, i in new],
+    )
+    for target in CATALOG_TARGETS:
+        await db.many(bump_statement(target, kind),
+                      [(i,) for u, t, i in new if t == target.value])  # fmt: skip
+    mine = [key for key, k in existing.items() if k == kind.value] + list(new)
+    random.Random(seed).shuffle(mine)
+    return [f"{bench_cellphone(u)} {bench_token(u, seed)} {WIRE_TARGET[TargetKind(t)]} {i}"
+            for u, t, i in mine]  # fmt: skip
+
+
+async def _arm_comments(db: _Db, sizes: Sizes, n: int, seed: int) -> list[str]:
+    """At least ``n`` visible comments of the delete pool (text ARM_TEXT), counted."""
+    users = _pool(sizes, DELETE_POOL_CLASS)
+    now = db.now()
+    await db.many(_TOKEN_SQL, [(u, sha256_hex(bench_token(u, seed)), now, now) for u in users])
+    comments = Comment.__tablename__
+    select_mine = (
+        f"SELECT id, user_id FROM {comments} WHERE text = ? AND visible = ? AND user_id % 5 = ? "
+        "AND user_id <= ? ORDER BY id"
+    )
+    args = (ARM_TEXT, True, DELETE_POOL_CLASS, sizes.customers)
+    have = len(await db.fetch(select_mine, *args))
+    stores = sizes.stores
+    rows = []
+    for i in range(have, n):
+        u = users[i % len(users)]
+        rows.append((u, TargetKind.store.value, 1 + (u * 7919 + i) % stores, ARM_TEXT, True, now))
+    await db.many(
+        f"INSERT INTO {comments} (user_id, target, target_id, text, visible, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    await db.many(bump_statement(TargetKind.store, InteractionKind.comment),
+                  [(r[2],) for r in rows])  # fmt: skip
+    mine = await db.fetch(select_mine, *args)
+    lines = [f"{bench_cellphone(u)} {bench_token(u, seed)} {cid}" for cid, u in mine]
+    random.Random(seed).shuffle(lines)
+    return lines
+
+
+async def arm(url: str, *, out: Path, pool: str, n: int, seed: int = BENCH_SEED) -> Path:
+    """Re-arm ``pool`` for ``n`` requests; its request data goes to ``out/arm-<pool>.txt``."""
+    sizes = _meta_sizes(out)
+    async with _Db(url) as db:
+        if pool == "logout":
+            users = _pool(sizes, SESSION_POOL_CLASS)
+            lines = await _fresh_tokens(db, users, max(1, -(-n // len(users))), seed)
+        elif pool == "sessions":
+            lines = await _fresh_tokens(db, _pool(sizes, SESSION_POOL_CLASS), 1, seed)
+        elif pool in PENDING_PREFIX:
+            lines = await _arm_pending(db, PENDING_PREFIX[pool], n)
+        elif pool == "comments":
+            lines = await _arm_comments(db, sizes, n, seed)
+        elif pool in {k.value for k in MARK_KINDS}:
+            lines = await _arm_marks(db, sizes, InteractionKind(pool), n, seed)
+        else:
+            raise SystemExit(f"unknown pool {pool!r}: one of {', '.join(ARM_POOLS)}")
+    path = out / f"arm-{pool}.txt"
+    path.write_text("".join(f"{line}\n" for line in lines))
+    return path
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="build a dataset (see the module's docstring)")
+    b.add_argument("--url", required=True)
+    b.add_argument("--scale", type=float, default=1.0)
+    b.add_argument("--reset", action="store_true", help="drop and recreate (name holds 'bench')")
+    b.add_argument("--out", type=Path, required=True)
+    a = sub.add_parser("arm", help="re-arm what a benchmarked write consumes")
+    a.add_argument("--url", required=True)
+    a.add_argument("--out", type=Path, required=True)
+    a.add_argument("--pool", required=True, choices=ARM_POOLS)
+    a.add_argument("--n", type=int, required=True)
+    args = parser.parse_args()
+    if args.command == "build":
+        run(args.url, scale=args.scale, reset=args.reset, out=args.out)
+    else:
+        path = asyncio.run(arm(args.url, out=args.out, pool=args.pool, n=args.n))
+        print(f"armed {path} ({sum(1 for _ in path.open())} lines)")
+
+
+if __name__ == "__main__":
+    main()

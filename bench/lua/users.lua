@@ -1,9 +1,0 @@
--- GET /web/users: the caller's profile (one auth query), random token users.
-dofile((os.getenv("BENCH_LUA") or "bench/lua") .. "/common.lua")
-
-function prepare() users = read_rows("users.txt") end
-
-function request()
-  local u = pick(users)
-  return wrk.format("GET", "/web/users?username=" .. u[1] .. "&token=" .. u[2])
-end
