@@ -3,7 +3,7 @@ If-None-Match → 304), read on :mod:`hojre.core.sql` on a miss."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from starlette.responses import Response
@@ -73,40 +73,35 @@ async def countries(call: Call[Paged]) -> Response:
     return await public_list(call, COUNTRIES, (), service.list_countries, render_country)
 
 
-@router.get(
-    "/states", StateFilter, cacheable=True, own_transactions=True, early=replay(STATES),
-    summary="Provinces of Iran",
-)  # fmt: skip
-async def states(call: Call[StateFilter]) -> Response:
-    country = wire_filter(call.params.country)
+def _children(
+    path: str,
+    params: type[Paged],
+    family: str,
+    parent: str,
+    fetch: Callable[..., Awaitable[Page[Any]]],
+    render: Callable[[Any], dict[str, Any]],
+    summary: str,
+) -> None:
+    """A list filtered by its parent (``parent``: the parameter, and ``fetch``'s keyword)."""
 
-    def fetch(conn: Conn, page: PageRequest) -> Awaitable[Page[StateItem]]:
-        return service.list_states(conn, page, country=country)
+    async def handler(call: Call[Any]) -> Response:
+        value = wire_filter(getattr(call.params, parent))
 
-    return await public_list(call, STATES, (country,), fetch, render_state)
+        def read(conn: Conn, page: PageRequest) -> Awaitable[Page[Any]]:
+            return fetch(conn, page, **{parent: value})
 
+        return await public_list(call, family, (value,), read, render)
 
-@router.get(
-    "/cities", CityFilter, cacheable=True, own_transactions=True, early=replay(CITIES),
-    summary="Cities, optionally of one province",
-)  # fmt: skip
-async def cities(call: Call[CityFilter]) -> Response:
-    state = wire_filter(call.params.state)
-
-    def fetch(conn: Conn, page: PageRequest) -> Awaitable[Page[CityItem]]:
-        return service.list_cities(conn, page, state=state)
-
-    return await public_list(call, CITIES, (state,), fetch, render_city)
+    handler.__name__ = path.strip("/")  # the OpenAPI operation's name
+    router.get(
+        path, params, cacheable=True, own_transactions=True, early=replay(family),
+        summary=summary,
+    )(handler)  # fmt: skip
 
 
-@router.get(
-    "/hoods", HoodFilter, cacheable=True, own_transactions=True, early=replay(HOODS),
-    summary="Neighbourhoods, optionally of one city",
-)  # fmt: skip
-async def hoods(call: Call[HoodFilter]) -> Response:
-    city = wire_filter(call.params.city)
-
-    def fetch(conn: Conn, page: PageRequest) -> Awaitable[Page[HoodItem]]:
-        return service.list_hoods(conn, page, city=city)
-
-    return await public_list(call, HOODS, (city,), fetch, render_hood)
+_children("/states", StateFilter, STATES, "country", service.list_states, render_state,
+          "Provinces of Iran")  # fmt: skip
+_children("/cities", CityFilter, CITIES, "state", service.list_cities, render_city,
+          "Cities, optionally of one province")  # fmt: skip
+_children("/hoods", HoodFilter, HOODS, "city", service.list_hoods, render_hood,
+          "Neighbourhoods, optionally of one city")  # fmt: skip
