@@ -389,6 +389,25 @@ def server(config: Config, *, access_log: bool = True) -> Iterator[tuple[str, li
             "warning",
         ]
     log_path = WORK / f"server-{config.name}{'' if access_log else '-noaccesslog'}.log"
+    with _process(cmd, env, log_path, port, "/web/ping") as found:
+        yield found
+
+
+@contextlib.contextmanager
+def bare_server() -> Iterator[tuple[str, list[int]]]:
+    """bench/bare_app.py: a bare FastAPI app under the same uvicorn options, 2 workers."""
+    port = free_port()
+    cmd = [str(BIN / "python"), str(BENCH / "bare_app.py"), "--port", str(port), "--workers", "2"]
+    with _process(cmd, None, WORK / "server-bare.log", port, "/") as found:
+        yield found
+
+
+@contextlib.contextmanager
+def _process(
+    cmd: list[str], env: dict[str, str] | None, log_path: Path, port: int, probe: str
+) -> Iterator[tuple[str, list[int]]]:
+    """Start ``cmd`` in a session of its own, wait until ``probe`` answers 200, and stop the
+    whole group afterwards (SIGTERM, SIGKILL after 20 s)."""
     with log_path.open("ab") as log:
         log.write(f"\n==== {dt.datetime.now().isoformat()} {' '.join(cmd)}\n".encode())
         log.flush()
@@ -400,58 +419,18 @@ def server(config: Config, *, access_log: bool = True) -> Iterator[tuple[str, li
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited ({proc.returncode}); see {log_path}")
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(base + "/web/ping", timeout=2) as r,
-            ):
+                raise RuntimeError(f"{cmd[0]} exited ({proc.returncode}); see {log_path}")
+            with contextlib.suppress(OSError), urllib.request.urlopen(base + probe, timeout=2) as r:
                 if r.status == 200:
                     break
             if time.monotonic() > deadline:
-                raise RuntimeError(f"server did not answer; see {log_path}")
+                raise RuntimeError(f"{cmd[0]} did not answer; see {log_path}")
             time.sleep(0.3)
         time.sleep(1.0)  # both workers up
         yield base, tree(proc.pid)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)  # the group we started (start_new_session)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-@contextlib.contextmanager
-def bare_server() -> Iterator[tuple[str, list[int]]]:
-    """bench/bare_app.py: a bare FastAPI app under the same uvicorn options, 2 workers."""
-    port = free_port()
-    cmd = [str(BIN / "python"), str(BENCH / "bare_app.py"), "--port", str(port), "--workers", "2"]
-    log_path = WORK / "server-bare.log"
-    with log_path.open("ab") as log:
-        log.write(f"\n==== {dt.datetime.now().isoformat()} {' '.join(cmd)}\n".encode())
-        log.flush()
-        proc = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"bare app exited ({proc.returncode}); see {log_path}")
-            with contextlib.suppress(OSError), urllib.request.urlopen(base + "/", timeout=2) as r:
-                if r.status == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"bare app did not answer; see {log_path}")
-            time.sleep(0.3)
-        time.sleep(1.0)
-        yield base, tree(proc.pid)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
