@@ -242,6 +242,20 @@ def _required(endpoint: Endpoint) -> list[str]:
     return names
 
 
+_ETAG = {
+    "description": "A digest of the page's items and total (the same from every process).",
+    "schema": {"type": "string"},
+}
+_IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "ETags of pages the client holds (a list, weak comparison, or `*`): 304 "
+    "when one is current.",
+    "schema": {"type": "string"},
+}
+
+
 def describe(endpoint: Endpoint) -> dict[str, Any]:
     in_path = re.findall(r"{([A-Za-z_]+)}", endpoint.path)
     schemas = {k: v for k, v in _param_schemas(endpoint).items() if k not in in_path}
@@ -259,6 +273,13 @@ def describe(endpoint: Endpoint) -> dict[str, Any]:
             {"name": name, "in": "query", "required": name in required, "schema": schema}
             for name, schema in schemas.items()
         ]
+        if endpoint.early is not None:  # a cached public list (hojre.web_v1.cache)
+            extra["parameters"].append(_IF_NONE_MATCH)
+            extra["responses"]["200"]["headers"] = {"ETag": _ETAG}
+            extra["responses"]["304"] = {
+                "description": "`If-None-Match` named the page's current ETag: no body.",
+                "headers": {"ETag": _ETAG},
+            }
     else:
         if path_params:
             extra["parameters"] = path_params
