@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, get_args
 
 import orjson
 from redis.asyncio import Redis
@@ -121,11 +121,7 @@ Event = (
     ChatStatusChanged | ChatSeen | ChatMessageSent | StoreMessageNew | StoreMessageAnswered
     | OfferNew | BroadcastNew | SessionsRevoked
 )  # fmt: skip
-_BY_KIND: dict[EventKind, type[Event]] = {
-    cls.kind: cls
-    for cls in (ChatStatusChanged, ChatSeen, ChatMessageSent, StoreMessageNew,
-                StoreMessageAnswered, OfferNew, BroadcastNew, SessionsRevoked)
-}  # fmt: skip
+_BY_KIND: dict[EventKind, type[Event]] = {cls.kind: cls for cls in get_args(Event)}
 
 
 def encode(keys: list[str], event: Event) -> bytes:

@@ -128,10 +128,6 @@ class Call(Generic[P]):
             raise self.not_logged_in
         return self.user
 
-    @property
-    def caller_id(self) -> int:
-        return self.me.id
-
     async def login(self) -> Caller:
         """Authenticate the caller (once); endpoints with ``auth=True`` have done it already.
 

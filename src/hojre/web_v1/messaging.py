@@ -101,7 +101,7 @@ def render_message(item: MessageItem) -> dict[str, Any]:
 async def chats(call: Call[Paged]) -> dict[str, Any]:
     request = page_request(call.raw)
     # Read as a customer, with the login in the same statement; staff read again as staff.
-    page = await service.list_chats(call.conn, user_id=call.caller_id, page=request, staff=False)
+    page = await service.list_chats(call.conn, user_id=call.me.id, page=request, staff=False)
     if is_staff(call):
         page = await service.list_chats(call.conn, user_id=call.me.id, page=request)
     return listing(call.request.url, page, render_chat)
@@ -111,7 +111,7 @@ async def chats(call: Call[Paged]) -> dict[str, Any]:
             summary="A chat's messages, newest first; marks the other side's as seen")  # fmt: skip
 async def main_chats(call: Call[ChatIdParams]) -> dict[str, Any]:
     page = await service.list_messages(
-        call.conn, call.hub.events, user_id=call.caller_id, chat_id=id_param(call.params.id),
+        call.conn, call.hub.events, user_id=call.me.id, chat_id=id_param(call.params.id),
         page=page_request(call.raw),
     )  # fmt: skip
     return listing(call.request.url, page, render_message)
@@ -205,7 +205,7 @@ async def submit_store_message(call: Call[SubmitStoreMessageParams]) -> dict[str
             summary="The caller's messages to stores")  # fmt: skip
 async def store_messages(call: Call[Paged]) -> dict[str, Any]:
     page = await service.list_own_store_messages(
-        call.conn, user_id=call.caller_id, page=page_request(call.raw)
+        call.conn, user_id=call.me.id, page=page_request(call.raw)
     )
     return listing(call.request.url, page, render_store_message)
 
@@ -283,7 +283,7 @@ def render_store_offer(item: OfferItem) -> dict[str, Any]:
 
 @router.get("/offers", Paged, auth=True, summary="Offers sent to the caller")
 async def offers(call: Call[Paged]) -> dict[str, Any]:
-    page = await service.list_offers(call.conn, user_id=call.caller_id,
+    page = await service.list_offers(call.conn, user_id=call.me.id,
                                      page=page_request(call.raw))  # fmt: skip
     return listing(call.request.url, page, render_offer)
 
