@@ -63,7 +63,7 @@ bench-logins: install
 	$(BIN)/python bench/login_burst.py $(BENCH_ARGS)
 
 ## make soak: 10 minutes of mixed reads and writes at 70% of the measured maximum on
-## PostgreSQL: zero errors and server memory growth under 10% (SOAK_ARGS: bench/soak.py -h)
+## PostgreSQL: zero errors and server heap growth under 10% (SOAK_ARGS: bench/soak.py -h)
 soak: install
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python bench/soak.py $(SOAK_ARGS)
