@@ -4,15 +4,16 @@
 For each backend (PostgreSQL, SQLite) and dataset (big, small): build the dataset with
 ``bench/dataset.py build`` (unless ``--reuse-data``), start ``hojre serve --workers 2`` on a
 free port and, beside it, the bare FastAPI app of ``bench/bare_app.py`` (the same uvicorn
-options), check one response of every endpoint, then drive each endpoint with wrk and
-``bench/lua/generic.lua`` replaying requests that ``bench/endpoints.py`` built from the
-dataset (real tokens and ids, rotated). The endpoints are generated from the route table
-(``hojre.web_v1.app.ROUTERS``): every v1 endpoint, plus ``GET /web/ping``, which runs first
-and last, and the bare app, measured next to it. Writes ``bench/results/<date>.md`` (and
-``.json``): per endpoint and database req/s, ratio to ping, p50/p99, errors, big ÷ small, the
-target and whether it is met; the machine's load and where the CPU went during each run; in
-the full run also the access log's cost, SQL statements per request and a py-spy profile of
-the slowest read.
+options) and the database floor of ``bench/floor_app.py`` (a raw ASGI app running one SELECT by
+primary key per request on the session's database), check one response of every endpoint, then
+drive each endpoint with wrk and ``bench/lua/generic.lua`` replaying requests that
+``bench/endpoints.py`` built from the dataset (real tokens and ids, rotated). The endpoints are
+generated from the route table (``hojre.web_v1.app.ROUTERS``): every v1 endpoint, plus
+``GET /web/ping``, which runs first and last, and the bare app and the floor, measured next to it.
+Writes ``bench/results/<date>.md`` (and ``.json``): per endpoint and database req/s, ratio to
+ping, p50/p99, errors, big ÷ small, the target and whether it is met; the machine's load and
+where the CPU went during each run; in the full run also the access log's cost, SQL statements
+per request and a py-spy profile of the slowest read.
 
 Run it with the project's venv Python (``.venv/bin/python bench/run.py --help``).
 """
@@ -59,7 +60,7 @@ class Endpoint:
     key: str
     label: str
     script: str
-    kind: str  # ping, bare, read, write (the route's own flag: GETs that mark rows seen write)
+    kind: str  # ping, bare, floor, read, write (the route's flag: GETs marking rows seen write)
     method: str = "GET"
     path: str = ""  # as declared in the route table, without /web
     recipe: Any = None  # bench/endpoints.py Recipe
@@ -96,7 +97,7 @@ _ENDPOINTS: list[Endpoint] = []
 
 
 def all_endpoints() -> list[Endpoint]:
-    """Ping, the bare app, then every route in the table's order, each with its recipe."""
+    """Ping, the bare app, the floor, then every route in the table's order, with its recipe."""
     if _ENDPOINTS:
         return _ENDPOINTS
     recipes = _recipes()
@@ -104,6 +105,8 @@ def all_endpoints() -> list[Endpoint]:
         Endpoint("ping", "GET /web/ping", "generic.lua", "ping", "GET", "/ping",
                  recipes.TABLE[recipes.PING]),
         Endpoint("bare", "bare FastAPI app, GET / (1 KB of JSON)", "generic.lua", "bare"),
+        Endpoint("floor", "floor app, GET /db?id= (one SELECT by primary key)", "generic.lua",
+                 "floor"),
     ]  # fmt: skip
     missing = []
     for method, path, writes in route_table():
@@ -139,6 +142,7 @@ TARGETS = {  # (reads ≥ × ping, writes ≥ × ping)
 CACHED_TARGET = 0.8  # the cached public lists, on both databases
 ARGON2_CONNECTIONS = 8  # wrk's connections for the endpoints bounded by argon2
 BARE_TARGET = 0.9  # /web/ping ÷ the bare FastAPI app
+SIDE_KINDS = ("bare", "floor")  # measured beside /web/ping on servers of their own: no target
 # One client address sending thousands of requests a second for a few users: far past what
 # the per-sender, per-number and per-address throttles and the SMS budgets let a person do.
 # They stay on (their counters cost what they cost, measured with the rest); only their
@@ -399,6 +403,16 @@ def bare_server() -> Iterator[tuple[str, list[int]]]:
     port = free_port()
     cmd = [str(BIN / "python"), str(BENCH / "bare_app.py"), "--port", str(port), "--workers", "2"]
     with _process(cmd, None, WORK / "server-bare.log", port, "/") as found:
+        yield found
+
+
+@contextlib.contextmanager
+def floor_server(config: Config) -> Iterator[tuple[str, list[int]]]:
+    """bench/floor_app.py on the session's database: one SELECT per request, 2 workers."""
+    port = free_port()
+    cmd = [str(BIN / "python"), str(BENCH / "floor_app.py"), "--port", str(port),
+           "--workers", "2", "--database-url", config.url]  # fmt: skip
+    with _process(cmd, None, WORK / f"server-floor-{config.name}.log", port, "/ping") as found:
         yield found
 
 
@@ -1100,7 +1114,7 @@ def report(state: dict[str, Any]) -> str:
         reads_target, writes_target = TARGETS[backend]
         for key in keys:
             e = known.get(key)
-            if e is None or e.kind == "bare":
+            if e is None or e.kind in SIDE_KINDS:
                 continue
             row = f"| `{e.label}` | {e.kind} |"
             per: dict[str, Run | None] = {}
@@ -1167,6 +1181,26 @@ def report(state: dict[str, Any]) -> str:
                     f"req/s (first, last); bare FastAPI app "
                     f"{', '.join(f'{r.rps:,.0f}' for r in bares)}; **`/web/ping` ÷ bare = "
                     f"{ping / bare:.2f}** (target ≥ {BARE_TARGET}) {mark(ok)}"
+                )
+            floor = floor_summary(runs, c.name)
+            if floor:
+                cost = (
+                    f"; CPU {fmt(floor['cpu_ms'], 3)} ms/req (floor processes"
+                    f"{' + PostgreSQL backends' if backend == 'postgres' else ''}) against "
+                    f"ping's {fmt(floor['ping_cpu_ms'], 3)}, ×ping (CPU) "
+                    f"{fmt(floor['x_ping_cpu'])}"
+                    if floor["cpu_ms"]
+                    else ""
+                )
+                errors = f"; {floor['errors']} errors" if floor["errors"] else ""
+                w(
+                    f"- {c.dataset}: database floor (bench/floor_app.py: raw ASGI under "
+                    f"AccessLog, one SELECT of a user by primary key per request) "
+                    f"{', '.join(f'{v:,.0f}' for v in floor['rps'])} req/s (first, last); "
+                    f"**floor = {floor['x_ping']:.2f}× ping**{cost}{errors}. This is the most "
+                    "one statement per request can answer on this machine: an endpoint's "
+                    "×ping target above it cannot be met by any code (reads' target "
+                    f"{reads_target}×, writes' {writes_target}×; not a target itself)."
                 )
         w("")
     w("## Targets")
@@ -1373,6 +1407,50 @@ def bare_env() -> dict[str, str]:
     return {"BENCH_REQUESTS": str(path), "BENCH_ORDER": "random", "BENCH_THREADS": "1"}
 
 
+def floor_env(config: Config) -> dict[str, str]:
+    """``GET /db?id=N`` for every user id of the dataset's users.txt, drawn at random."""
+    ids = [line.split()[2] for line in (config.data / "users.txt").read_text().splitlines() if line]
+    if not ids:
+        raise RuntimeError(f"{config.data / 'users.txt'} is empty")
+    path = config.data / "requests-floor.txt"
+    path.write_text("".join(f"GET\t/db?id={i}\t\n" for i in ids))
+    return {"BENCH_REQUESTS": str(path), "BENCH_ORDER": "random", "BENCH_THREADS": "1"}
+
+
+def check_floor(base: str, env: dict[str, str]) -> dict[str, Any]:
+    """One ``GET /db`` of the floor app: the row it answers (a failure stops the session)."""
+    target = first_fields(Path(env["BENCH_REQUESTS"]))[1]
+    with urllib.request.urlopen(base + target, timeout=30) as r:
+        body = r.read()
+    row = json.loads(body)
+    if not isinstance(row, dict) or set(row) != {"id", "cellphone", "name", "family"}:
+        raise RuntimeError(f"floor app answered {body[:200]!r} to {target}")
+    return {"target": target, "bytes": len(body), "body": body[:160].decode(errors="replace")}
+
+
+def floor_summary(runs: list[Run], config: str) -> dict[str, Any] | None:
+    """The floor of one session: req/s of its runs, ×ping, CPU ms/req (server + PostgreSQL)."""
+    floors = [r for r in runs if r.config == config and r.endpoint == "floor"]
+    ping = ping_rps(runs, config)
+    if not floors or not ping:
+        return None
+    rps = sum(r.rps for r in floors) / len(floors)
+    costs = [c for c in (cpu_ms(r) for r in floors) if c]
+    cost = sum(costs) / len(costs) if costs else None
+    ping_cost = ping_cpu_ms(runs, config)
+    return {
+        "rps": [round(r.rps, 1) for r in floors],
+        "ping_rps": round(ping, 1),
+        "x_ping": round(rps / ping, 3),
+        "cpu_ms": round(cost, 4) if cost else None,
+        "ping_cpu_ms": round(ping_cost, 4) if ping_cost else None,
+        "x_ping_cpu": round(ping_cost / cost, 3) if cost and ping_cost else None,
+        "server_cpu": [r.cpu.get("server", 0.0) for r in floors],
+        "postgres_cpu": [r.cpu.get("postgres", 0.0) for r in floors],
+        "errors": sum(r.non2xx + r.app_errors + r.socket_errors + r.timeouts for r in floors),
+    }
+
+
 # bench/sqlcount.py's own endpoint names for the routes it knows.
 SQLCOUNT_KEYS = {
     "ping": "ping", "users": "users", "store-user-comments": "store-user-comments",
@@ -1390,8 +1468,8 @@ def main() -> None:
         "--endpoints",
         default=None,
         help="keys, comma-separated: the path without /web/, e.g. users,stores/{id},"
-        "user/add-like (full: every endpoint; quick: a representative subset). ping and the "
-        "bare app always run.",
+        "user/add-like (full: every endpoint; quick: a representative subset). ping, the "
+        "bare app and the floor always run.",
     )
     parser.add_argument("--list", action="store_true", help="print the endpoint keys and stop")
     parser.add_argument("--duration", type=int, default=None, help="s per endpoint (4; quick 3)")
@@ -1544,17 +1622,27 @@ def main() -> None:
         out_md.write_text(report(state))
 
     runs: list[Run] = []
-    ping, bare = known["ping"], known["bare"]
+    ping, bare, floor = known["ping"], known["bare"], known["floor"]
     for config in configs:
         print(f"== {config.name}: measuring (load {loadavg()})", flush=True)
         state.setdefault("code", {})[config.name] = code_fingerprint()
-        with server(config) as (base, pids), bare_server() as (bare_base, bare_pids):
+        with (
+            server(config) as (base, pids),
+            bare_server() as (bare_base, bare_pids),
+            floor_server(config) as (floor_base, floor_pids),
+        ):
             state["checks"][config.name] = check_endpoints(base, config.data, [ping, *endpoints])
+            floor_requests = floor_env(config)
+            state.setdefault("floor_checks", {})[config.name] = check_floor(
+                floor_base, floor_requests
+            )
             envs: dict[str, dict[str, str]] = {}
-            # The ceiling and the bare app side by side, first and last.
-            for e in (ping, bare, *endpoints, bare, ping):
+            # The ceiling, the database floor and the bare app side by side, first and last.
+            for e in (ping, floor, bare, *endpoints, bare, floor, ping):
                 if e.kind == "bare":
                     run = measure(config, bare_base, bare_pids, e, args, env=bare_env())
+                elif e.kind == "floor":
+                    run = measure(config, floor_base, floor_pids, e, args, env=floor_requests)
                 else:
                     # A consumed pool is re-armed before the endpoint's runs.
                     envs[e.key] = prepare(config, e, args)
@@ -1565,6 +1653,9 @@ def main() -> None:
                 runs.append(run)
                 state["runs"].append(asdict(run))
                 save()
+            # Against the mean of both pings, as the report's ×ping.
+            state.setdefault("floor", {})[config.name] = floor_summary(runs, config.name)
+            save()
             is_largest = config.dataset == datasets[0]
             if do_profile and is_largest:
                 ping_rate = ping_rps(runs, config.name) or 1.0

@@ -1,0 +1,86 @@
+"""bench/floor_app.py, the database floor of ``make bench``: in-process on SQLite."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import sqlite3
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import orjson
+import pytest
+
+from hojre.core.logging import AccessLog
+from hojre.web_v1.app import PING
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_floor_app", BENCH / "floor_app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+floor_app: Any = _load()
+
+
+async def _get(app: Any, path: str, query: bytes = b"") -> tuple[int, bytes]:
+    scope = {
+        "type": "http", "method": "GET", "path": path, "query_string": query,
+        "http_version": "1.1", "client": ("127.0.0.1", 5000), "headers": [],
+    }  # fmt: skip
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    start, body = sent
+    assert start["type"] == "http.response.start"
+    headers = dict(start["headers"])
+    assert headers[b"content-length"] == str(len(body["body"])).encode()
+    return start["status"], body["body"]
+
+
+def test_ping_bytes_are_hojres() -> None:
+    assert floor_app.PING == PING
+
+
+@pytest.mark.anyio
+async def test_db_answers_the_row_on_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "floor.db"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, cellphone TEXT, password_hash TEXT,"
+            " name TEXT, family TEXT)"
+        )
+        db.execute("INSERT INTO users VALUES (7, '09300000007', 'x', 'مریم', NULL)")
+    db.close()
+    floor = floor_app.Floor(f"sqlite+aiosqlite:///{path}")
+    log = io.StringIO()
+    app = AccessLog(floor, stream=log)
+    await floor.open()
+    try:
+        assert await _get(app, "/ping") == (200, PING)
+        status, body = await _get(app, "/db", b"id=7")
+        assert status == 200
+        assert orjson.loads(body) == {
+            "id": 7, "cellphone": "09300000007", "name": "مریم", "family": None,
+        }  # fmt: skip
+        assert (await _get(app, "/db", b"id=8"))[0] == 404
+        assert (await _get(app, "/db", b"id=x"))[0] == 400
+        assert (await _get(app, "/nothing"))[0] == 404
+    finally:
+        await floor.close()
+    app.flush()
+    assert '"GET /db?id=7 HTTP/1.1" 200 OK' in log.getvalue()
