@@ -245,6 +245,22 @@ async def test_comments_latest_twenty_visible_newest_first(api: Api) -> None:
     assert isinstance(mine["commentDate"], int)
 
 
+async def test_children_first_twenty_by_id(api: Api) -> None:
+    """A composite shows its first 20 children (oldest first, as the lists order them); the
+    rest are on the paged list with the parent's filter."""
+    f = await make_family(api.hub)
+    async with api.hub.db.unit_of_work(write=True) as session:
+        more = [(await make_store(session, bazaar=f.bazaar, mall=f.mall)).id for _ in range(20)]
+        malls = [(await make_mall(session, bazaar=f.bazaar)).id for _ in range(20)]
+    bazaar_body, _ = await get(api.client, f"/bazzars/{f.bazaar.id}")
+    assert [s["id"] for s in bazaar_body["stores"]] == [f.store.id, f.branch.id, *more[:18]]
+    assert [m["id"] for m in bazaar_body["malls"]] == [f.mall.id, *malls[:19]]
+    mall_body, _ = await get(api.client, f"/malls/{f.mall.id}")
+    assert [s["id"] for s in mall_body["stores"]] == [f.store.id, *more[:19]]
+    listed, _ = await get(api.client, f"/stores?mall={f.mall.id}")
+    assert [s["id"] for s in listed["items"]] == [f.store.id, *more]
+
+
 async def test_inactive_parts_are_left_out(api: Api) -> None:
     f = await make_family(api.hub)
     async with api.hub.db.unit_of_work(write=True) as session:

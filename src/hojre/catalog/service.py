@@ -35,7 +35,7 @@ from hojre.core.clock import utcnow
 from hojre.core.db import UTCDateTime
 from hojre.core.dialect import upsert_for
 from hojre.core.errors import NotFound
-from hojre.core.pagination import MAX_PER_PAGE, Page, PagedQuery, PageRequest
+from hojre.core.pagination import Page, PagedQuery, PageRequest
 from hojre.core.sql import Conn, Part, Query
 from hojre.core.text import ascii_digits
 from hojre.interactions.models import Comment
@@ -46,7 +46,7 @@ from hojre.interactions.service import CommentItem, comment_rows
 COMMENTS_SHOWN: Final = 20
 # Children (malls of a bazaar, stores of a mall, branches of a store) in a composite; the
 # complete list is the paged list with the matching filter (``/web/stores?mall=…``).
-CHILDREN_SHOWN: Final = MAX_PER_PAGE
+CHILDREN_SHOWN: Final = 20
 
 Listed = TypeVar("Listed", Bazaar, Mall, Store, Product)
 
