@@ -9,6 +9,8 @@ import logging
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.types import Message, Receive, Scope, Send
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.logging import AccessFormatter
@@ -176,6 +178,32 @@ def test_access_line_exact() -> None:
     assert access_line(_scope(query=b"q=\xd8\xb3"), 200) == (
         'INFO:     127.0.0.1:5000 - "GET /web/ping?q=\\xd8\\xb3 HTTP/1.1" 200 OK\n'
     )
+
+
+_PLAIN = "abcxyzABCXYZ0123456789._~-"
+_KEYS = st.sampled_from(
+    ["token", "Token", "access-token", "access_token", "password", "code", "page", "id",
+     "username", "zipcode", "x.token", "bearer", "tokens"]
+) | st.text(_PLAIN, min_size=1, max_size=8)  # fmt: skip
+
+
+@settings(max_examples=300)
+@given(
+    path=st.sampled_from(["/web/users", "/web/ping", "/web/bearer", "/web/stores/12", "/"]),
+    pairs=st.lists(st.tuples(_KEYS, st.text(_PLAIN, max_size=12)), max_size=6),
+    client=st.sampled_from([("127.0.0.1", 5000), ("::1", 1), ("bearer=token", 0), None]),
+)
+def test_access_line_plain_query_as_redact_would_write_it(
+    path: str, pairs: list[tuple[str, str]], client: tuple[str, int] | None
+) -> None:
+    """The usual line (a plain query) is redacted pair by pair: exactly what the full scan
+    writes, for every key and value made of the characters that make it plain."""
+    query = "&".join(f"{key}={value}" for key, value in pairs).encode()
+    scope = _scope(path, query, client=client)
+    whole = f"{path}?{query.decode()}" if query else path
+    address = f"{client[0]}:{client[1]}" if client else ""
+    line = f'INFO:     {address} - "GET {whole} HTTP/1.1" 200 OK\n'
+    assert access_line(scope, 200) == redact(line)
 
 
 class Stream(io.StringIO):

@@ -10,6 +10,8 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.requests import Request
 from starlette.types import Message, Scope
 
@@ -683,3 +685,27 @@ async def test_a_trailing_slash_is_an_unknown_path(client: httpx.AsyncClient) ->
     assert response.json() == {
         "name": "Not Found", "message": "Page not found.", "code": 0, "status": 404,
     }  # fmt: skip
+
+
+_PLAIN = "aZ09._~-"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["username", "token", "id", "page", "a", "b-c", "x.y"])
+            | st.text(_PLAIN, min_size=1, max_size=5),
+            st.text(_PLAIN, max_size=8),
+        ),
+        max_size=6,
+    )
+)
+async def test_a_plain_query_reads_as_starlette_parses_it(pairs: list[tuple[str, str]]) -> None:
+    """The split of a plain query (no escapes, "+" or brackets) gives what Starlette's parser
+    gives, the last of a repeated name winning."""
+    query = "&".join(f"{key}={value}" for key, value in pairs)
+    scope = {"type": "http", "method": "GET", "path": "/web/users", "headers": [],
+             "query_string": query.encode()}  # fmt: skip
+    expected = dict(parse_qsl(query, keep_blank_values=True))
+    assert await collect_params(Request(scope)) == expected

@@ -15,6 +15,8 @@ from urllib.parse import quote, unquote_plus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hojre.core.text import PLAIN_QUERY
+
 REDACTED = "[redacted]"
 
 # Normalised parameter names (see ``_normalise_key``) whose values never reach a log.
@@ -188,6 +190,18 @@ def install_redaction() -> None:
 _STATUS = {status.value: f"{status.value} {status.phrase}" for status in http.HTTPStatus}
 # Paths that urllib's quote() would return unchanged (the usual ones): the call is skipped.
 _QUOTE_SAFE = re.compile(r"[A-Za-z0-9_.\-~/]*")
+# In a plain query (hojre.core.text.PLAIN_QUERY: no escapes, quotes, ";" or spaces) what redact()
+# would find is each pair: its secret values are replaced pair by pair, without the scan.
+_PLAIN_ADDRESS = re.compile(r"[0-9A-Za-z.:\[\]_-]*")
+
+
+def _redact_plain_query(query: str) -> str:
+    pairs = query.split("&")
+    for index, pair in enumerate(pairs):
+        key, _, value = pair.partition("=")
+        if value and _is_secret_key(key):
+            pairs[index] = f"{key}={REDACTED}"
+    return "&".join(pairs)
 
 
 def access_line(scope: Scope, status: int) -> str:
@@ -195,15 +209,27 @@ def access_line(scope: Scope, status: int) -> str:
     "GET /web/users?token=[redacted] HTTP/1.1" 200 OK``."""
     client = scope.get("client")
     path: str = scope["path"]
-    if _QUOTE_SAFE.fullmatch(path) is None:
+    plain_path = _QUOTE_SAFE.fullmatch(path) is not None
+    if not plain_path:
         path = quote(path)
     query: bytes = scope["query_string"]
-    if query:
-        # uvicorn decodes as ASCII and fails on anything else; here such a byte shows escaped.
-        path = f"{path}?{query.decode('ascii', 'backslashreplace')}"
     address = f"{client[0]}:{client[1]}" if client else ""
     phrase = _STATUS.get(status) or f"{status} "
     method, version = scope["method"], scope["http_version"]
+    # The usual line: a plain path and address (no "=", "%" or "bearer" for redact() to find:
+    # an address may come from a trusted proxy's X-Forwarded-For) and a plain query.
+    if (
+        plain_path
+        and (not query or PLAIN_QUERY.fullmatch(query))
+        and _PLAIN_ADDRESS.fullmatch(address)
+        and "bearer" not in path.lower()
+    ):
+        if query:
+            path = f"{path}?{_redact_plain_query(query.decode('ascii'))}"
+        return f'INFO:     {address} - "{method} {path} HTTP/{version}" {phrase}\n'
+    if query:
+        # uvicorn decodes as ASCII and fails on anything else; here such a byte shows escaped.
+        path = f"{path}?{query.decode('ascii', 'backslashreplace')}"
     return redact(f'INFO:     {address} - "{method} {path} HTTP/{version}" {phrase}\n')
 
 

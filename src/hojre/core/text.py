@@ -13,6 +13,11 @@ _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890
 # `[0-9]`, never `\d`: `\d` also matches the non-ASCII digits we just normalised away.
 _CELLPHONE = re.compile(r"09[0-9]{9}")
 _SEPARATORS = re.compile(r"[\s\-()]+")
+# A raw query string of key=value pairs made of unreserved characters only (no escapes, no "+",
+# no brackets): what most requests send (usernames, tokens, ids). Parsing, re-encoding and
+# redacting it are plain splits on "&" and "=", which is how the hot paths treat it.
+_UNRESERVED = rb"[A-Za-z0-9._~-]"
+PLAIN_QUERY = re.compile(rb"%s+=%s*(?:&%s+=%s*)*" % ((_UNRESERVED,) * 4))
 
 
 def ascii_digits(value: str) -> str:

@@ -222,7 +222,7 @@ async def users(call: Call[UsersParams]) -> dict[str, Any]:
     page = Page(items=[call.me], total=1, request=page_request(call.raw))
     if page.request.page > 1:
         page = Page(items=[], total=1, request=page.request)
-    return listing(call.request.url, page, render_user)
+    return listing(call.request, page, render_user)
 
 
 class ProfileParams(V1Params):

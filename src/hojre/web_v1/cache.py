@@ -135,7 +135,7 @@ async def public_list(
         cache.keep(cache.pages, key, page, ticket)
     headers = call.headers
     headers["ETag"] = page.etag
-    body = listing(call.request.url, Page([], page.total, request), _nothing)
+    body = listing(call.request, Page([], page.total, request), _nothing)
     body["items"] = page.items
     ok = SharedResponse(orjson.dumps(body), media_type="application/json", headers=headers)
     not_modified = SharedResponse(status_code=304, headers=headers)

@@ -369,7 +369,7 @@ def _list_handler(spec: CatalogList[Item]) -> Handler:
         page: Page[Item] = await service.list_active(
             call.conn, model, page_request(call.raw), _filters(call.params)
         )
-        return listing(call.request.url, page, spec.render)
+        return listing(call.request, page, spec.render)
 
     handler.__name__ = "list_" + spec.model.__tablename__
     return handler

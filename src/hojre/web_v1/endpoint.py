@@ -173,6 +173,8 @@ def bearer_token(request: Request) -> str:
 
 
 def parse_location(raw: Mapping[str, str]) -> Location | None:
+    if "x" not in raw or "y" not in raw:  # most requests: no exception raised and caught
+        return None
     try:
         x = float(ascii_digits(raw.get("x", "")))
         y = float(ascii_digits(raw.get("y", "")))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlunsplit
 
 from starlette.datastructures import URL
+from starlette.requests import HTTPConnection
 
 from hojre.core.pagination import MAX_PAGE, MAX_PER_PAGE, Page, PageRequest
-from hojre.core.text import ascii_digits, parse_int
+from hojre.core.text import PLAIN_QUERY, ascii_digits, parse_int
 
 T = TypeVar("T")
 
@@ -47,9 +49,25 @@ def page_request(params: Mapping[str, str]) -> PageRequest:
 
 
 _PAGING_KEYS = frozenset({"page", "per-page", "perPage"})
-# key=value pairs of characters urlencode leaves alone (the usual query: usernames, tokens, ids)
-_UNRESERVED = "[A-Za-z0-9._~-]"
-_PLAIN_QUERY = re.compile(f"{_UNRESERVED}+={_UNRESERVED}*(?:&{_UNRESERVED}+={_UNRESERVED}*)*")
+
+
+def _kept_plain(query: str) -> str:
+    return "&".join(pair for pair in query.split("&") if pair.partition("=")[0] not in _PAGING_KEYS)
+
+
+@lru_cache(maxsize=1024)
+def _base_url(scheme: str, host: bytes | None, server: tuple[str, int] | None, path: str) -> str:
+    """The request's URL without its query, as Starlette's ``URL(scope=…)`` spells it (the
+    Host header checked, the server's address otherwise): worked out once per host and path."""
+    scope = {
+        "scheme": scheme,
+        "server": server,
+        "path": path,
+        "query_string": b"",
+        "headers": [] if host is None else [(b"host", host)],
+    }
+    parts = URL(scope=scope).components
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 class _Href:
@@ -60,14 +78,27 @@ class _Href:
 
     __slots__ = ("prefix", "suffix")
 
-    def __init__(self, url: URL) -> None:
-        parts = url.components
-        if _PLAIN_QUERY.fullmatch(parts.query):  # what urlencode would write back unchanged
-            kept = "&".join(
-                pair
-                for pair in parts.query.split("&")
-                if pair.partition("=")[0] not in _PAGING_KEYS
-            )
+    def __init__(self, base: str, kept: str, fragment: str = "") -> None:
+        self.prefix = f"{base}?{kept}&" if kept else f"{base}?"
+        # Only a raw "#" in a query string makes one; kept as urlunsplit would keep it.
+        self.suffix = f"#{fragment}" if fragment else ""
+
+    @classmethod
+    def of(cls, request: HTTPConnection) -> _Href:
+        scope = request.scope
+        query: bytes = scope.get("query_string", b"")
+        if not query or PLAIN_QUERY.fullmatch(query):
+            host = next((value for name, value in scope["headers"] if name == b"host"), None)
+            server = scope.get("server")
+            base = _base_url(
+                scope.get("scheme", "http"), host, None if server is None else tuple(server),
+                scope["path"],
+            )  # fmt: skip
+            return cls(base, _kept_plain(query.decode("ascii")))
+        parts = request.url.components
+        # A plain query is what urlencode would write back unchanged.
+        if PLAIN_QUERY.fullmatch(parts.query.encode()):
+            kept = _kept_plain(parts.query)
         else:
             kept = urlencode(
                 [
@@ -77,18 +108,19 @@ class _Href:
                 ]
             )
         base = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-        self.prefix = f"{base}?{kept}&" if kept else f"{base}?"
-        # Only a raw "#" in a query string makes one; kept as urlunsplit would keep it.
-        self.suffix = f"#{parts.fragment}" if parts.fragment else ""
+        return cls(base, kept, parts.fragment)
 
     def __call__(self, page: int, per_page: int) -> dict[str, str]:
         return {"href": f"{self.prefix}page={page}&per-page={per_page}{self.suffix}"}
 
 
-def listing(url: URL, page: Page[T], render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
+def listing(
+    http: HTTPConnection, page: Page[T], render: Callable[[T], dict[str, Any]]
+) -> dict[str, Any]:
+    """The list envelope, its links to the request's own URL."""
     request = page.request
     pages = page.page_count
-    href = _Href(url)
+    href = _Href.of(http)
     links = {"self": href(request.page, request.per_page)}
     if request.page > 1:
         links["first"] = href(1, request.per_page)

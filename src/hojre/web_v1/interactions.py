@@ -153,7 +153,7 @@ def comment_list(target: TargetKind) -> Handler:
         else:
             me = await call.login()
             result = await service.list_comments(call.conn, target=target, page=page, user_id=me.id)
-        return listing(call.request.url, result, render_comment(target))
+        return listing(call.request, result, render_comment(target))
 
     return handler
 
@@ -164,7 +164,7 @@ def activity_list(target: TargetKind, kind: InteractionKind) -> Handler:
             call.conn, user_id=call.me.id, target=target, kind=kind,
             page=page_request(call.raw),
         )  # fmt: skip
-        return listing(call.request.url, result, render_activity(target, kind))
+        return listing(call.request, result, render_activity(target, kind))
 
     return handler
 

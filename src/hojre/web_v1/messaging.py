@@ -104,7 +104,7 @@ async def chats(call: Call[Paged]) -> dict[str, Any]:
     page = await service.list_chats(call.conn, user_id=call.me.id, page=request, staff=False)
     if is_staff(call):
         page = await service.list_chats(call.conn, user_id=call.me.id, page=request)
-    return listing(call.request.url, page, render_chat)
+    return listing(call.request, page, render_chat)
 
 
 @router.get("/main-chats", ChatIdParams, auth=True, write=True,
@@ -114,7 +114,7 @@ async def main_chats(call: Call[ChatIdParams]) -> dict[str, Any]:
         call.conn, call.hub.events, user_id=call.me.id, chat_id=id_param(call.params.id),
         page=page_request(call.raw),
     )  # fmt: skip
-    return listing(call.request.url, page, render_message)
+    return listing(call.request, page, render_message)
 
 
 class StartChatParams(V1Params):
@@ -207,7 +207,7 @@ async def store_messages(call: Call[Paged]) -> dict[str, Any]:
     page = await service.list_own_store_messages(
         call.conn, user_id=call.me.id, page=page_request(call.raw)
     )
-    return listing(call.request.url, page, render_store_message)
+    return listing(call.request, page, render_store_message)
 
 
 class StoreSidePaged(V1Params):
@@ -285,7 +285,7 @@ def render_store_offer(item: OfferItem) -> dict[str, Any]:
 async def offers(call: Call[Paged]) -> dict[str, Any]:
     page = await service.list_offers(call.conn, user_id=call.me.id,
                                      page=page_request(call.raw))  # fmt: skip
-    return listing(call.request.url, page, render_offer)
+    return listing(call.request, page, render_offer)
 
 
 class OfferIdParams(V1Params):
@@ -349,7 +349,7 @@ def render_broadcast(b: BroadcastItem) -> dict[str, Any]:
 async def broadcasts(call: Call[Paged]) -> dict[str, Any]:
     page = await service.list_broadcasts(call.conn, role=call.me.role,
                                          page=page_request(call.raw))  # fmt: skip
-    return listing(call.request.url, page, render_broadcast)
+    return listing(call.request, page, render_broadcast)
 
 
 class BroadcastIdParams(V1Params):

@@ -10,7 +10,7 @@ import orjson
 from starlette.requests import Request
 
 from hojre.core.errors import HojreError
-from hojre.core.text import parse_int
+from hojre.core.text import PLAIN_QUERY, parse_int
 
 # Only the models the v1 documents show. Aliasing any ``X[field]`` let a made-up group (or a JSON
 # object under any key) shadow top-level names such as ``username``.
@@ -162,6 +162,16 @@ def _text_params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 
+def _query_params(request: Request) -> dict[str, str]:
+    query: bytes = request.scope.get("query_string", b"")
+    if not query:
+        return {}
+    if PLAIN_QUERY.fullmatch(query):  # parse_qsl's pairs; the last of a name wins, as below
+        return dict(pair.split("=", 1) for pair in query.decode("ascii").split("&"))
+    _escape_invalid_query(request)
+    return _text_params(request.query_params.multi_items())
+
+
 def _escape_invalid_query(request: Request) -> None:
     """Percent-encode the non-ASCII bytes of a query string that is not valid UTF-8.
 
@@ -181,8 +191,7 @@ async def collect_params(
 ) -> dict[str, str]:
     """Query and body params in one dict: the body beats the query, in each a plain name beats
     its ``Model[field]`` alias. ``max_params`` bounds the fields of one body (form or JSON)."""
-    _escape_invalid_query(request)
-    merged = _text_params(request.query_params.multi_items())
+    merged = _query_params(request)
     if request.method in ("POST", "PUT", "PATCH"):
         # Media types are case-insensitive (RFC 9110); some clients send "Application/JSON".
         content_type = request.headers.get("content-type", "").lower()
