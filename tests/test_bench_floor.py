@@ -31,9 +31,11 @@ def _load() -> ModuleType:
 floor_app: Any = _load()
 
 
-async def _get(app: Any, path: str, query: bytes = b"") -> tuple[int, bytes]:
+async def _get(
+    app: Any, path: str, query: bytes = b"", method: str = "GET"
+) -> tuple[int, bytes]:
     scope = {
-        "type": "http", "method": "GET", "path": path, "query_string": query,
+        "type": "http", "method": method, "path": path, "query_string": query,
         "http_version": "1.1", "client": ("127.0.0.1", 5000), "headers": [],
     }  # fmt: skip
     sent: list[dict[str, Any]] = []
@@ -84,3 +86,40 @@ async def test_db_answers_the_row_on_sqlite(tmp_path: Path) -> None:
         await floor.close()
     app.flush()
     assert '"GET /db?id=7 HTTP/1.1" 200 OK' in log.getvalue()
+
+
+@pytest.mark.anyio
+async def test_write_counts_one_per_request_on_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "floor.db"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE bench_floor_counts (id INTEGER PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0)"
+        )
+        db.executemany("INSERT INTO bench_floor_counts (id) VALUES (?)", [(1,), (2,), (3,)])
+    db.close()
+    floor = floor_app.Floor(f"sqlite+aiosqlite:///{path}")
+    log = io.StringIO()
+    app = AccessLog(floor, stream=log)
+    await floor.open()
+    try:
+        for _ in range(3):
+            assert await _get(app, "/write", b"id=2", "POST") == (200, b'{"id":2}')
+        assert await _get(app, "/write", b"id=3", "POST") == (200, b'{"id":3}')
+        assert (await _get(app, "/write", b"id=x", "POST"))[0] == 400
+        assert (await _get(app, "/write", b"", "POST"))[0] == 400
+        assert (await _get(app, "/write", b"id=99", "POST"))[0] == 404
+        assert (await _get(app, "/write", b"id=2"))[0] == 404  # POST only
+        # Each request committed: another connection sees the counts, and none is left open.
+        assert floor.sqlite is not None and not floor.sqlite.in_transaction
+        reader = sqlite3.connect(path)
+        try:
+            counts = dict(reader.execute("SELECT id, n FROM bench_floor_counts"))
+        finally:
+            reader.close()
+        assert counts == {1: 0, 2: 3, 3: 1}
+        # The writers' flock is Hojre's file (hojre.core.sql.RawDb), free between requests.
+        assert Path(f"{path}-write-lock").exists()
+    finally:
+        await floor.close()
+    app.flush()
+    assert '"POST /write?id=2 HTTP/1.1" 200 OK' in log.getvalue()

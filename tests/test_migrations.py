@@ -61,7 +61,7 @@ async def test_tokens_made_before_0005_keep_working(tmp_path: Path) -> None:
     try:
         async with hub.db.raw.connect(write=False) as conn:
             caller = await authenticate(
-                conn, username="09121234567", token="old-token", idle_days=90
+                conn, cellphone="09121234567", token="old-token", idle_days=90
             )
     finally:
         await hub.aclose()

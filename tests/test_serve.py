@@ -215,6 +215,13 @@ def test_cli_staff_broadcast_and_moderation(env: dict[str, str]) -> None:
               "--role", "8").stdout
     )  # fmt: skip
     assert (sent["title"], sent["role"]) == ("حراج", 8)
+    unknown = subprocess.run(
+        [sys.executable, "-m", "hojre", "broadcast", "send", "--title", "حراج", "--text", "تخفیف",
+         "--role", "5"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert unknown.returncode == 2
+    assert "5 is not a role (1, 6, 7, 8)" in unknown.stderr
 
     assert "hidden" in hojre(env, "comment", "hide", str(comment_id)).stderr
     again = subprocess.run(

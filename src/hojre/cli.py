@@ -158,7 +158,7 @@ def user_create(
             conn, cellphone=cellphone, password=password, role=Role[role.name]
         )
         if store is not None:
-            await assign_to_store(conn, user_id=user.id, role=user.role, store_id=store)
+            await assign_to_store(conn, user_id=user.id, role=Role(user.role), store_id=store)
         return {"id": user.id, "cellphone": user.cellphone, "role": role.value,
                 "roleId": user.role, "store": store}  # fmt: skip
 
@@ -173,10 +173,17 @@ def broadcast_send(
     role: Annotated[int | None, typer.Option(help="Only this role (8, 7, 6 or 1).")] = None,
 ) -> None:
     """Publish a broadcast to everyone or to one role (live sockets hear it through Redis)."""
+    from hojre.accounts.models import Role
     from hojre.messaging.service import create_broadcast
 
+    try:
+        audience = None if role is None else Role(role)
+    except ValueError:
+        known = ", ".join(str(int(r)) for r in Role)
+        raise typer.BadParameter(f"{role} is not a role ({known})", param_hint="--role") from None
+
     async def work(conn: Conn, hub: Hub) -> dict[str, object]:
-        sent = await create_broadcast(conn, hub.events, title=title, text=text, role=role)
+        sent = await create_broadcast(conn, hub.events, title=title, text=text, role=audience)
         return {"id": sent.id, "title": sent.title, "role": sent.role,
                 "date": sent.day.isoformat()}  # fmt: skip
 

@@ -136,7 +136,7 @@ class Cast:
             shop.sellers.append(person)
         return person
 
-    async def broadcast(self, title: str, role: int | None, *, show: bool = True) -> int:
+    async def broadcast(self, title: str, role: Role | None, *, show: bool = True) -> int:
         async with self.hub.db.raw.connect(write=True) as conn:
             b = await create_broadcast(conn, self.hub.events, title=title, text=title + "!",
                                        role=role, show=show)  # fmt: skip

@@ -263,7 +263,7 @@ async def test_the_customer_reads_their_offer(cast: Cast, world: World) -> None:
 
 async def test_broadcasts_of_another_role_are_refused(cast: Cast, world: World) -> None:
     w = world
-    by_role = {role: await cast.broadcast(f"برای {role}", int(role))
+    by_role = {role: await cast.broadcast(f"برای {role}", role)
                for role in (Role.customer, Role.seller, Role.store_manager)}  # fmt: skip
     hidden = await cast.broadcast("پنهان", None, show=False)
     for name, person in w.everyone.items():

@@ -314,10 +314,10 @@ async def test_broadcasts_by_role(cast: Cast, api: Api) -> None:
     a = await cast.customer()
     shop = await cast.shop()
     everyone = await cast.broadcast("همه", None)
-    customers = await cast.broadcast("مشتریان", int(Role.customer))
-    sellers = await cast.broadcast("فروشندگان", int(Role.seller))
+    customers = await cast.broadcast("مشتریان", Role.customer)
+    sellers = await cast.broadcast("فروشندگان", Role.seller)
     hidden = await cast.broadcast("پنهان", None, show=False)
-    managers = await cast.broadcast("مدیران", int(Role.store_manager))
+    managers = await cast.broadcast("مدیران", Role.store_manager)
     body = await a.get("/broadcasts")
     assert [item["id"] for item in body["items"]] == [customers, everyone]
     assert body["_meta"]["totalCount"] == 2

@@ -140,8 +140,7 @@ _LOGIN = Query(
 )
 
 
-def _login_params(username: str, token: str) -> dict[str, Any] | None:
-    cellphone = normalize_cellphone(username)
+def _login_params(cellphone: str | None, token: str) -> dict[str, Any] | None:
     if cellphone is None or not token:
         return None
     return {"token_hash": sha256_hex(token), "cellphone": cellphone}
@@ -153,10 +152,13 @@ def _fresh(caller: Caller, idle_days: int) -> bool:
     return caller.token_used_at > ago(idle_days * 86400)
 
 
-async def authenticate(conn: Conn, *, username: str, token: str, idle_days: int) -> Caller | None:
-    """The user owning ``token``, if ``username`` is theirs and the token was used in the
-    last ``idle_days``. One statement."""
-    params = _login_params(username, token)
+async def authenticate(
+    conn: Conn, *, cellphone: str | None, token: str, idle_days: int
+) -> Caller | None:
+    """The user owning ``token``, if ``cellphone`` (normalised: ``normalize_cellphone``; None
+    for a username that is not a number) is theirs and the token was used in the last
+    ``idle_days``. One statement."""
+    params = _login_params(cellphone, token)
     if params is None:
         return None
     row = await conn.one(_LOGIN, **params)
@@ -687,10 +689,10 @@ async def login(
     return IssuedToken(account.id, account.cellphone, token)
 
 
-async def rotate_token(conn: Conn, hub: Hub, *, username: str, token: str) -> IssuedToken:
+async def rotate_token(conn: Conn, hub: Hub, *, cellphone: str | None, token: str) -> IssuedToken:
     """Replace ``token`` by a new one; the old one stops working."""
     user = await authenticate(
-        conn, username=username, token=token, idle_days=hub.settings.token_idle_days
+        conn, cellphone=cellphone, token=token, idle_days=hub.settings.token_idle_days
     )
     if user is None:
         raise errors.TokenInvalid

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Integer, bindparam, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import Executable
 
-from hojre.accounts.models import User
+from hojre.accounts.models import Role, User
 from hojre.catalog.errors import NotStoreStaffRole, StoreNotFound
 from hojre.catalog.models import (
     Bazaar,
@@ -639,10 +639,8 @@ def _add_seller(dialect: str) -> Executable:
 _ADD_SELLER = Query(_add_seller)
 
 
-async def assign_to_store(conn: Conn, *, user_id: int, role: int, store_id: int) -> None:
+async def assign_to_store(conn: Conn, *, user_id: int, role: Role, store_id: int) -> None:
     """Make a seller an active seller of the store, or a store manager its manager."""
-    from hojre.accounts.models import Role
-
     if await conn.one(_STORE_EXISTS, store_id=store_id) is None:
         raise StoreNotFound
     if role == Role.store_manager:

@@ -492,7 +492,7 @@ class _Conversations:
         role = announcement.role
         row = await messaging.create_broadcast(
             self.conn, self.events, title=announcement.title, text=announcement.text,
-            role=None if role is None else int(role), author_id=self.people.admin,
+            role=role, author_id=self.people.admin,
             day=at.date(),
         )  # fmt: skip
         self.times[Broadcast].append({"id": row.id, "created_at": at})

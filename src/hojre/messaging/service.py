@@ -799,7 +799,6 @@ _NEW_BROADCAST = Query(
             created_at=bindparam("now"))
     .returning(Broadcast.id)
 )  # fmt: skip
-_ROLES = frozenset(int(r) for r in Role)
 
 
 async def list_broadcasts(conn: Conn, *, role: int, page: PageRequest) -> Page[BroadcastItem]:
@@ -814,23 +813,22 @@ async def get_broadcast(conn: Conn, *, role: int, broadcast_id: int) -> Broadcas
 
 
 async def create_broadcast(
-    conn: Conn, events: EventBus, *, title: str, text: str, role: int | None,
+    conn: Conn, events: EventBus, *, title: str, text: str, role: Role | None,
     author_id: int | None = None, day: date | None = None, show: bool = True,
 ) -> BroadcastItem:  # fmt: skip
-    """``show=False``: kept out of every list, and announced to nobody."""
+    """For everyone (``role=None``) or one role; ``show=False``: kept out of every list, and
+    announced to nobody."""
     clean_title, problems = check_text(title, "title", limit=TITLE_MAX)
     clean_text, more = check_text(text, "text", limit=BROADCAST_TEXT_MAX)
-    if role is not None and role not in _ROLES:
-        more.append(FieldProblem("role", Rule.invalid))
     if problems + more:
         raise ValidationFailed(problems + more)
     now = utcnow()
-    role = None if role is None else int(role)
+    role_id = None if role is None else int(role)
     day = day or now.date()
-    inserted = await conn.one(_NEW_BROADCAST, title_=clean_title, body=clean_text, role_=role,
+    inserted = await conn.one(_NEW_BROADCAST, title_=clean_title, body=clean_text, role_=role_id,
                               author=author_id, day_=day, show_=show, now=now)  # fmt: skip
     assert inserted is not None  # INSERT … RETURNING
-    broadcast = BroadcastItem(int(inserted[0]), clean_title, clean_text, author_id, role, day,
+    broadcast = BroadcastItem(int(inserted[0]), clean_title, clean_text, author_id, role_id, day,
                               show)  # fmt: skip
     if show:
         new = BroadcastNew(broadcast_id=broadcast.id, title=clean_title, role=role)

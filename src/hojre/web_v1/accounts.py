@@ -141,7 +141,7 @@ for _path, _staff_only, _summary in (
 @router.post("/user/newtoken", TokenParams, summary="Replace the given token by a new one")
 async def new_token(call: Call[TokenParams]) -> dict[str, Any]:
     issued = await service.rotate_token(
-        call.conn, call.hub, username=call.username, token=call.token
+        call.conn, call.hub, cellphone=normalize_cellphone(call.username), token=call.token
     )
     return ok("Token Updated", _token_data(issued))
 
@@ -150,7 +150,7 @@ async def new_token(call: Call[TokenParams]) -> dict[str, Any]:
 async def is_login(call: Call[TokenParams]) -> dict[str, Any]:
     user = await service.authenticate(
         call.conn,
-        username=call.username,
+        cellphone=normalize_cellphone(call.username),
         token=call.token,
         idle_days=call.hub.settings.token_idle_days,
     )

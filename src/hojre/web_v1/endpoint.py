@@ -29,7 +29,7 @@ from hojre.core.net import client_key
 from hojre.core.ratelimit import Window, check
 from hojre.core.settings import Settings
 from hojre.core.sql import Conn, Query
-from hojre.core.text import ascii_digits
+from hojre.core.text import ascii_digits, normalize_cellphone
 from hojre.web_v1.envelopes import error
 from hojre.web_v1.guard import BodyTooLarge
 from hojre.web_v1.messages import render as render_refusal
@@ -136,7 +136,7 @@ class Call(Generic[P]):
         if self.user is None:
             self.user = await accounts.authenticate(
                 self.conn,
-                username=self.username,
+                cellphone=normalize_cellphone(self.username),
                 token=self.token,
                 idle_days=self.hub.settings.token_idle_days,
             )

@@ -41,7 +41,7 @@ from hojre.core.events import (
     StoreMessageNew,
 )
 from hojre.core.hub import Hub
-from hojre.core.text import full_name
+from hojre.core.text import full_name, normalize_cellphone
 
 log = logging.getLogger("hojre.live")
 
@@ -106,8 +106,9 @@ async def login(hub: Hub, username: str, token: str) -> Caller | None:
     """The token's user, read on a connection of its own."""
     async with hub.db.raw.connect(write=False) as conn:
         return await authenticate(
-            conn, username=username, token=token, idle_days=hub.settings.token_idle_days
-        )
+            conn, cellphone=normalize_cellphone(username), token=token,
+            idle_days=hub.settings.token_idle_days,
+        )  # fmt: skip
 
 
 class LiveSocket:
