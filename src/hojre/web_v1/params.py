@@ -162,14 +162,32 @@ def _text_params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 
+def _plain_pairs(raw: bytes) -> list[str]:
+    """The ``key=value`` pairs of a query or urlencoded body that :data:`PLAIN_QUERY` matched:
+    what a parser returns for them (nothing to unescape, no ``Model[field]``)."""
+    return raw.decode("ascii").split("&")
+
+
 def _query_params(request: Request) -> dict[str, str]:
     query: bytes = request.scope.get("query_string", b"")
     if not query:
         return {}
-    if PLAIN_QUERY.fullmatch(query):  # parse_qsl's pairs; the last of a name wins, as below
-        return dict(pair.split("=", 1) for pair in query.decode("ascii").split("&"))
+    if PLAIN_QUERY.fullmatch(query):  # the last of a name wins, as in _text_params
+        return dict(pair.split("=", 1) for pair in _plain_pairs(query))
     _escape_invalid_query(request)
     return _text_params(request.query_params.multi_items())
+
+
+async def _urlencoded_params(request: Request, max_params: int) -> dict[str, str]:
+    body = await request.body()  # kept: the form parser reads it again from there
+    # Most bodies: split, not run through python-multipart. One short enough that no field can
+    # pass the parser's size limit (name and value together, "=" aside).
+    if len(body) <= _MAX_PART_SIZE + 1 and PLAIN_QUERY.fullmatch(body):
+        pairs = _plain_pairs(body)
+        if len(pairs) > max_params:
+            raise BadRequestBody
+        return dict(pair.split("=", 1) for pair in pairs)
+    return await _form_params(request, max_params)
 
 
 def _escape_invalid_query(request: Request) -> None:
@@ -205,7 +223,9 @@ async def collect_params(
                 if not isinstance(parsed, dict):
                     raise BadRequestBody
                 merged.update(_json_params(parsed, max_params))
-        elif content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        elif content_type.startswith("application/x-www-form-urlencoded"):
+            merged.update(await _urlencoded_params(request, max_params))
+        elif content_type.startswith("multipart/form-data"):
             merged.update(await _form_params(request, max_params))
     for key, value in request.path_params.items():  # /web/broadcasts/{id}
         merged[key] = str(value)
