@@ -61,6 +61,19 @@ async def test_rows_are_named_tuples_with_aware_datetimes(hub: Hub) -> None:
     assert abs((datetime.now(UTC) - row.created_at).total_seconds()) < 60
 
 
+async def test_arguments_in_order_with_the_statement_s_own_values_and_processors(hub: Hub) -> None:
+    compiled = _ADD.compiled(hub.db.raw.dialect)
+    at = datetime(2026, 11, 25, 10, 30, tzinfo=UTC)
+    args = compiled.args({"title_": "حراج", "day_": date(2026, 11, 25), "at": at, "x": 1})
+    assert len(args) == len(compiled.names)
+    by_name = dict(zip(compiled.names, args, strict=True))
+    assert by_name["title_"] == "حراج"
+    assert by_name["text"] == "متن"  # the statement's own value
+    assert by_name["at"] is not at or hub.db.raw.dialect.name == "postgresql"  # a processor ran
+    with pytest.raises(TypeError, match="the statement needs a value for 'at'"):
+        compiled.args({"title_": "حراج", "day_": date(2026, 11, 25)})
+
+
 async def test_a_write_that_writes_nothing_begins_no_transaction(hub: Hub) -> None:
     ran: list[str] = []
     async with hub.db.raw.connect(write=True) as conn:

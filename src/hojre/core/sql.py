@@ -54,14 +54,30 @@ class Compiled:
     binds: tuple[Callable[[Any], Any] | None, ...]
     converts: tuple[tuple[int, Callable[[Any], Any]], ...]  # result columns to convert
     row: Any  # a namedtuple class
+    # (name, default) per position, and the positions whose values a processor converts:
+    # what args() walks on every statement, worked out once.
+    _pairs: tuple[tuple[str, Any], ...] = field(init=False)
+    _required: frozenset[str] = field(init=False)
+    _processed: tuple[tuple[int, Callable[[Any], Any]], ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        pairs = tuple(zip(self.names, self.defaults, strict=True))
+        object.__setattr__(self, "_pairs", pairs)
+        required = frozenset(name for name, default in pairs if default is _REQUIRED)
+        object.__setattr__(self, "_required", required)
+        processed = tuple((i, bind) for i, bind in enumerate(self.binds) if bind is not None)
+        object.__setattr__(self, "_processed", processed)
 
     def args(self, params: dict[str, Any]) -> list[Any]:
-        out = []
-        for name, default, bind in zip(self.names, self.defaults, self.binds, strict=True):
-            value = params.get(name, default)
-            if value is _REQUIRED:
-                raise TypeError(f"the statement needs a value for {name!r}")
-            out.append(bind(value) if bind is not None and value is not None else value)
+        if not self._required <= params.keys():
+            missing = min(self._required - params.keys())
+            raise TypeError(f"the statement needs a value for {missing!r}")
+        get = params.get
+        out = [get(name, default) for name, default in self._pairs]
+        for index, bind in self._processed:
+            value = out[index]
+            if value is not None:
+                out[index] = bind(value)
         return out
 
     def make(self, values: Sequence[Any]) -> Any:
