@@ -1,4 +1,5 @@
-"""The database floor: the most one SQL statement per request can answer on this machine.
+"""The database floors: the most one SQL statement (a read) or one write transaction per request
+can answer on this machine.
 
 ``python bench/floor_app.py --port P --workers 2 --database-url URL`` serves a raw ASGI app (no
 FastAPI, no Starlette routing: a dict lookup on the path) the way ``hojre serve --workers 2``
@@ -14,15 +15,32 @@ proxy headers, Guard and Dispatch:
   asyncpg pool per process (min 0, max 8, no reset on release, as src/hojre/core/sql.py);
   acquire, fetchrow, release per request. SQLite: one sqlite3 connection per process with
   ``hojre.core.sql.SQLITE_PRAGMAS``, the statement run on the event loop.
+- ``POST /write?id=N`` (no body): the cheapest write transaction, ``BEGIN``; ``UPDATE
+  bench_floor_counts SET n = n + 1 WHERE id = $1``; ``COMMIT``, answering ``{"id":N}``
+  (orjson; 404 when no row has that id, 400 when the id is not a number). PostgreSQL: the same
+  pool, acquire, ``async with connection.transaction()`` (BEGIN and COMMIT as round trips of
+  their own, as ``hojre.core.sql.PgConn`` runs a write endpoint's transaction), execute,
+  release. SQLite: the same sqlite3 connection, on the event loop as ``hojre.core.sql.SqliteConn``
+  runs a write: first the cross-process flock on ``<database>-write-lock`` (the file Hojre's
+  writers and checkpointer queue on, ``hojre.core.sql._FileLock``), so the two workers take
+  turns the way Hojre's do, then ``BEGIN IMMEDIATE``, the UPDATE, ``COMMIT``, the flock
+  released. The transaction never awaits, so it needs no per-process asyncio lock (Hojre's
+  ``RawDb.write_lock`` keeps its own awaiting transactions apart). Hojre's request connections
+  leave WAL checkpoints to a ``hojre.core.checkpoint.Checkpointer`` thread; the floor starts
+  one at its first write, so within a bench session the server's (leading since the session's
+  first request) does the checkpoints and the floor's only stands by. bench/run.py creates and
+  fills the table before the floor starts (ids 1..N) and drops it after the session.
 
-bench/run.py measures ``GET /db`` beside ``/web/ping`` in every server session, on the
-session's database: an endpoint's ×ping target above the floor's ×ping cannot be met by any
-code that runs a statement per request.
+bench/run.py measures ``GET /db`` and ``POST /write`` beside ``/web/ping`` in every server
+session, on the session's database: an endpoint's ×ping target above the read floor's ×ping
+cannot be met by any code that runs a statement per request, nor a write endpoint's above the
+write floor's by any code that runs a write transaction per request.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import sqlite3
 from pathlib import Path
@@ -39,6 +57,8 @@ PING = b'{"status":"success","message":"pong","data":""}'
 SELECT_PG = "SELECT id, cellphone, name, family FROM users WHERE id = $1"
 SELECT_SQLITE = "SELECT id, cellphone, name, family FROM users WHERE id = ?"
 COLUMNS = ("id", "cellphone", "name", "family")
+UPDATE_PG = "UPDATE bench_floor_counts SET n = n + 1 WHERE id = $1"
+UPDATE_SQLITE = "UPDATE bench_floor_counts SET n = n + 1 WHERE id = ?"
 URL_ENV = "BENCH_FLOOR_DATABASE_URL"
 POOL_MAX = 8
 
@@ -71,7 +91,12 @@ class Floor:
         self.url = url
         self.pool: Any = None  # asyncpg.Pool
         self.sqlite: sqlite3.Connection | None = None
-        self.routes = {("GET", "/ping"): self.ping, ("GET", "/db"): self.db}
+        self.path = ""  # the SQLite file
+        self.lock: int | None = None  # the writers' flock (SQLite, not in memory)
+        self.checkpointer: Any = None  # hojre.core.checkpoint.Checkpointer, from the 1st write
+        self.routes = {
+            ("GET", "/ping"): self.ping, ("GET", "/db"): self.db, ("POST", "/write"): self.write,
+        }  # fmt: skip
 
     async def open(self) -> None:
         url = make_url(self.url or os.environ[URL_ENV])
@@ -84,6 +109,10 @@ class Floor:
 
             for pragma in SQLITE_PRAGMAS:
                 self.sqlite.execute(pragma)
+            self.path = url.database or ":memory:"
+            if self.path != ":memory:" and not self.path.startswith("file::memory:"):
+                # hojre.core.sql.RawDb's lock file: f"{path}-write-lock".
+                self.lock = os.open(f"{self.path}-write-lock", os.O_RDWR | os.O_CREAT, 0o600)
             return
         import asyncpg
 
@@ -103,9 +132,15 @@ class Floor:
         if self.pool is not None:
             await self.pool.close()
             self.pool = None
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
+            self.checkpointer = None
         if self.sqlite is not None:
             self.sqlite.close()
             self.sqlite = None
+        if self.lock is not None:
+            os.close(self.lock)
+            self.lock = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -160,6 +195,49 @@ class Floor:
             await self.answer(send, 404, b'{"status":"error","message":"no such user"}')
             return
         await self.answer(send, 200, orjson.dumps(row))
+
+    def _write_sqlite(self, key: int) -> int:
+        """One write transaction as hojre.core.sql.SqliteConn runs it: rows changed."""
+        assert self.sqlite is not None
+        if self.checkpointer is None and self.lock is not None:
+            from hojre.core.checkpoint import Checkpointer
+
+            self.checkpointer = Checkpointer(self.path)
+            self.checkpointer.start()
+        if self.lock is not None:
+            fcntl.flock(self.lock, fcntl.LOCK_EX)
+        try:
+            self.sqlite.execute("BEGIN IMMEDIATE")
+            try:
+                changed = self.sqlite.execute(UPDATE_SQLITE, (key,)).rowcount
+            except BaseException:
+                self.sqlite.execute("ROLLBACK")
+                raise
+            self.sqlite.execute("COMMIT")
+        finally:
+            if self.lock is not None:
+                fcntl.flock(self.lock, fcntl.LOCK_UN)
+        return int(changed)
+
+    async def write(self, scope: Any, send: Any) -> None:
+        key = _user_id(scope["query_string"])
+        if key is None:
+            await self.answer(send, 400, b'{"status":"error","message":"id"}')
+            return
+        if self.sqlite is not None:
+            changed = self._write_sqlite(key)
+        else:
+            connection = await self.pool.acquire()
+            try:
+                async with connection.transaction():
+                    status = await connection.execute(UPDATE_PG, key)
+            finally:
+                await self.pool.release(connection)
+            changed = int(status.rsplit(" ", 1)[-1])
+        if not changed:
+            await self.answer(send, 404, b'{"status":"error","message":"no such row"}')
+            return
+        await self.answer(send, 200, orjson.dumps({"id": key}))
 
 
 floor = Floor()

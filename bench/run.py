@@ -4,12 +4,13 @@
 For each backend (PostgreSQL, SQLite) and dataset (big, small): build the dataset with
 ``bench/dataset.py build`` (unless ``--reuse-data``), start ``hojre serve --workers 2`` on a
 free port and, beside it, the bare FastAPI app of ``bench/bare_app.py`` (the same uvicorn
-options) and the database floor of ``bench/floor_app.py`` (a raw ASGI app running one SELECT by
-primary key per request on the session's database), check one response of every endpoint, then
+options) and the database floors of ``bench/floor_app.py`` (a raw ASGI app running one SELECT by
+primary key, or one UPDATE in a write transaction, per request on the session's database), check
+one response of every endpoint, then
 drive each endpoint with wrk and ``bench/lua/generic.lua`` replaying requests that
 ``bench/endpoints.py`` built from the dataset (real tokens and ids, rotated). The endpoints are
 generated from the route table (``hojre.web_v1.app.ROUTERS``): every v1 endpoint, plus
-``GET /web/ping``, which runs first and last, and the bare app and the floor, measured next to it.
+``GET /web/ping``, which runs first and last, and the bare app and the floors, measured next to it.
 Writes ``bench/results/<date>.md`` (and ``.json``): per endpoint and database req/s, ratio to
 ping, p50/p99, errors, big ÷ small, the target and whether it is met; the machine's load and
 where the CPU went during each run; in the full run also the access log's cost, SQL statements
@@ -60,7 +61,8 @@ class Endpoint:
     key: str
     label: str
     script: str
-    kind: str  # ping, bare, floor, read, write (the route's flag: GETs marking rows seen write)
+    kind: str  # ping, bare, floor (both floors), read, write (the route's flag: GETs marking
+    # rows seen write)
     method: str = "GET"
     path: str = ""  # as declared in the route table, without /web
     recipe: Any = None  # bench/endpoints.py Recipe
@@ -97,7 +99,7 @@ _ENDPOINTS: list[Endpoint] = []
 
 
 def all_endpoints() -> list[Endpoint]:
-    """Ping, the bare app, the floor, then every route in the table's order, with its recipe."""
+    """Ping, the bare app, the floors, then every route in the table's order, with its recipe."""
     if _ENDPOINTS:
         return _ENDPOINTS
     recipes = _recipes()
@@ -107,6 +109,8 @@ def all_endpoints() -> list[Endpoint]:
         Endpoint("bare", "bare FastAPI app, GET / (1 KB of JSON)", "generic.lua", "bare"),
         Endpoint("floor", "floor app, GET /db?id= (one SELECT by primary key)", "generic.lua",
                  "floor"),
+        Endpoint("floor-write", "floor app, POST /write?id= (one UPDATE in a write transaction)",
+                 "generic.lua", "floor", "POST"),
     ]  # fmt: skip
     missing = []
     for method, path, writes in route_table():
@@ -143,6 +147,9 @@ CACHED_TARGET = 0.8  # the cached public lists, on both databases
 ARGON2_CONNECTIONS = 8  # wrk's connections for the endpoints bounded by argon2
 BARE_TARGET = 0.9  # /web/ping ÷ the bare FastAPI app
 SIDE_KINDS = ("bare", "floor")  # measured beside /web/ping on servers of their own: no target
+# The write floor's table, bench_floor_counts (bench/floor_app.py): its ids 1..N, which the
+# write floor's requests rotate over.
+FLOOR_COUNT_ROWS = 10_000
 # One client address sending thousands of requests a second for a few users: far past what
 # the per-sender, per-number and per-address throttles and the SMS budgets let a person do.
 # They stay on (their counters cost what they cost, measured with the rest); only their
@@ -408,7 +415,9 @@ def bare_server() -> Iterator[tuple[str, list[int]]]:
 
 @contextlib.contextmanager
 def floor_server(config: Config) -> Iterator[tuple[str, list[int]]]:
-    """bench/floor_app.py on the session's database: one SELECT per request, 2 workers."""
+    """bench/floor_app.py on the session's database: one SELECT (GET /db) or one write
+    transaction (POST /write) per request, 2 workers. Its table bench_floor_counts is made
+    first (see :func:`floor_counts`)."""
     port = free_port()
     cmd = [str(BIN / "python"), str(BENCH / "floor_app.py"), "--port", str(port),
            "--workers", "2", "--database-url", config.url]  # fmt: skip
@@ -1202,6 +1211,31 @@ def report(state: dict[str, Any]) -> str:
                     "×ping target above it cannot be met by any code (reads' target "
                     f"{reads_target}×, writes' {writes_target}×; not a target itself)."
                 )
+            write_floor = floor_summary(runs, c.name, "floor-write")
+            if write_floor:
+                cost = (
+                    f"; CPU {fmt(write_floor['cpu_ms'], 3)} ms/req (floor processes"
+                    f"{' + PostgreSQL backends' if backend == 'postgres' else ''}) against "
+                    f"ping's {fmt(write_floor['ping_cpu_ms'], 3)}, ×ping (CPU) "
+                    f"{fmt(write_floor['x_ping_cpu'])}"
+                    if write_floor["cpu_ms"]
+                    else ""
+                )
+                errors = f"; {write_floor['errors']} errors" if write_floor["errors"] else ""
+                lock = (
+                    "BEGIN, UPDATE, COMMIT on the pool"
+                    if backend == "postgres"
+                    else "the writers' flock, BEGIN IMMEDIATE, UPDATE, COMMIT"
+                )
+                w(
+                    f"- {c.dataset}: write floor (the same app's POST /write: one write "
+                    f"transaction per request, {lock}, of a counter by primary key) "
+                    f"{', '.join(f'{v:,.0f}' for v in write_floor['rps'])} req/s (first, last); "
+                    f"**write floor = {write_floor['x_ping']:.2f}× ping**{cost}{errors}. This "
+                    "is the most one write transaction per request can answer here: a write "
+                    "endpoint's target above it cannot be met by any code (writes' target "
+                    f"{writes_target}×; not a target itself)."
+                )
         w("")
     w("## Targets")
     w("")
@@ -1417,6 +1451,83 @@ def floor_env(config: Config) -> dict[str, str]:
     return {"BENCH_REQUESTS": str(path), "BENCH_ORDER": "random", "BENCH_THREADS": "1"}
 
 
+def _floor_counts_sql(config: Config, statements: list[tuple[str, tuple[int, ...]]]) -> None:
+    """Run ``statements`` (SQL, arguments) on the session's database, outside a transaction."""
+    if config.backend == "postgres":
+        import asyncio
+
+        import asyncpg
+        from sqlalchemy.engine import make_url
+
+        dsn = make_url(config.url).set(drivername="postgresql")
+
+        async def run_all() -> None:
+            connection = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+            try:
+                for statement, arguments in statements:
+                    await connection.execute(statement, *arguments)
+            finally:
+                await connection.close()
+
+        asyncio.run(run_all())
+        return
+    import sqlite3
+
+    db = sqlite3.connect(config.url.split(":///", 1)[1], timeout=15, isolation_level=None)
+    try:
+        for statement, arguments in statements:
+            db.execute(statement.replace("$1", "?"), arguments)
+    finally:
+        db.close()
+
+
+@contextlib.contextmanager
+def floor_counts(config: Config) -> Iterator[None]:
+    """The write floor's table on the session's database: ``bench_floor_counts (id, n)`` with
+    rows 1..FLOOR_COUNT_ROWS, made here before the floor's workers start (two workers making it
+    at once would race) and dropped after the session. Hojre's server does not look at tables
+    it does not know (``hojre serve`` checks no schema; Alembic's upgrade only runs its
+    revisions), and the table is gone before anything else (sqlcount, plans) runs."""
+    drop = ("DROP TABLE IF EXISTS bench_floor_counts", ())
+    create = (
+        "CREATE TABLE bench_floor_counts (id INTEGER PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0)",
+        (),
+    )
+    if config.backend == "postgres":
+        fill = "INSERT INTO bench_floor_counts (id) SELECT generate_series(1, $1::int)"
+    else:
+        fill = (
+            "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < $1) "
+            "INSERT INTO bench_floor_counts (id) SELECT i FROM k"
+        )
+    statements = [drop, create, (fill, (FLOOR_COUNT_ROWS,))]
+    if config.backend == "postgres":
+        statements.append(("VACUUM ANALYZE bench_floor_counts", ()))
+    _floor_counts_sql(config, statements)
+    try:
+        yield
+    finally:
+        _floor_counts_sql(config, [drop])
+
+
+def floor_write_env(config: Config) -> dict[str, str]:
+    """``POST /write?id=N`` (no body) for every id of bench_floor_counts, drawn at random."""
+    path = config.data / "requests-floor-write.txt"
+    path.write_text("".join(f"POST\t/write?id={i}\t\n" for i in range(1, FLOOR_COUNT_ROWS + 1)))
+    return {"BENCH_REQUESTS": str(path), "BENCH_ORDER": "random", "BENCH_THREADS": "1"}
+
+
+def check_floor_write(base: str, env: dict[str, str]) -> dict[str, Any]:
+    """One ``POST /write`` of the floor app: the id it answers (a failure stops the session)."""
+    target = first_fields(Path(env["BENCH_REQUESTS"]))[1]
+    request = urllib.request.Request(base + target, data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as r:
+        body = r.read()
+    if json.loads(body) != {"id": int(target.rsplit("=", 1)[1])}:
+        raise RuntimeError(f"floor app answered {body[:200]!r} to POST {target}")
+    return {"target": target, "bytes": len(body), "body": body[:160].decode(errors="replace")}
+
+
 def check_floor(base: str, env: dict[str, str]) -> dict[str, Any]:
     """One ``GET /db`` of the floor app: the row it answers (a failure stops the session)."""
     target = first_fields(Path(env["BENCH_REQUESTS"]))[1]
@@ -1428,9 +1539,10 @@ def check_floor(base: str, env: dict[str, str]) -> dict[str, Any]:
     return {"target": target, "bytes": len(body), "body": body[:160].decode(errors="replace")}
 
 
-def floor_summary(runs: list[Run], config: str) -> dict[str, Any] | None:
-    """The floor of one session: req/s of its runs, ×ping, CPU ms/req (server + PostgreSQL)."""
-    floors = [r for r in runs if r.config == config and r.endpoint == "floor"]
+def floor_summary(runs: list[Run], config: str, key: str = "floor") -> dict[str, Any] | None:
+    """A floor of one session (``floor``: the read floor, ``floor-write``: the write floor):
+    req/s of its runs, ×ping, CPU ms/req (server + PostgreSQL)."""
+    floors = [r for r in runs if r.config == config and r.endpoint == key]
     ping = ping_rps(runs, config)
     if not floors or not ping:
         return None
@@ -1469,7 +1581,7 @@ def main() -> None:
         default=None,
         help="keys, comma-separated: the path without /web/, e.g. users,stores/{id},"
         "user/add-like (full: every endpoint; quick: a representative subset). ping, the "
-        "bare app and the floor always run.",
+        "bare app and the floors always run.",
     )
     parser.add_argument("--list", action="store_true", help="print the endpoint keys and stop")
     parser.add_argument("--duration", type=int, default=None, help="s per endpoint (4; quick 3)")
@@ -1623,12 +1735,14 @@ def main() -> None:
 
     runs: list[Run] = []
     ping, bare, floor = known["ping"], known["bare"], known["floor"]
+    floor_write = known["floor-write"]
     for config in configs:
         print(f"== {config.name}: measuring (load {loadavg()})", flush=True)
         state.setdefault("code", {})[config.name] = code_fingerprint()
         with (
             server(config) as (base, pids),
             bare_server() as (bare_base, bare_pids),
+            floor_counts(config),
             floor_server(config) as (floor_base, floor_pids),
         ):
             state["checks"][config.name] = check_endpoints(base, config.data, [ping, *endpoints])
@@ -1636,13 +1750,19 @@ def main() -> None:
             state.setdefault("floor_checks", {})[config.name] = check_floor(
                 floor_base, floor_requests
             )
+            floor_writes = floor_write_env(config)
+            state.setdefault("floor_write_checks", {})[config.name] = check_floor_write(
+                floor_base, floor_writes
+            )
             envs: dict[str, dict[str, str]] = {}
-            # The ceiling, the database floor and the bare app side by side, first and last.
-            for e in (ping, floor, bare, *endpoints, bare, floor, ping):
+            # The ceiling, the database floors and the bare app side by side, first and last.
+            order = (ping, floor, floor_write, bare, *endpoints, bare, floor_write, floor, ping)
+            for e in order:
                 if e.kind == "bare":
                     run = measure(config, bare_base, bare_pids, e, args, env=bare_env())
                 elif e.kind == "floor":
-                    run = measure(config, floor_base, floor_pids, e, args, env=floor_requests)
+                    floor_load = floor_writes if e is floor_write else floor_requests
+                    run = measure(config, floor_base, floor_pids, e, args, env=floor_load)
                 else:
                     # A consumed pool is re-armed before the endpoint's runs.
                     envs[e.key] = prepare(config, e, args)
@@ -1655,6 +1775,9 @@ def main() -> None:
                 save()
             # Against the mean of both pings, as the report's ×ping.
             state.setdefault("floor", {})[config.name] = floor_summary(runs, config.name)
+            state.setdefault("floor_write", {})[config.name] = floor_summary(
+                runs, config.name, "floor-write"
+            )
             save()
             is_largest = config.dataset == datasets[0]
             if do_profile and is_largest:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import io
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -31,9 +33,7 @@ def _load() -> ModuleType:
 floor_app: Any = _load()
 
 
-async def _get(
-    app: Any, path: str, query: bytes = b"", method: str = "GET"
-) -> tuple[int, bytes]:
+async def _get(app: Any, path: str, query: bytes = b"", method: str = "GET") -> tuple[int, bytes]:
     scope = {
         "type": "http", "method": method, "path": path, "query_string": query,
         "http_version": "1.1", "client": ("127.0.0.1", 5000), "headers": [],
@@ -118,7 +118,11 @@ async def test_write_counts_one_per_request_on_sqlite(tmp_path: Path) -> None:
             reader.close()
         assert counts == {1: 0, 2: 3, 3: 1}
         # The writers' flock is Hojre's file (hojre.core.sql.RawDb), free between requests.
-        assert Path(f"{path}-write-lock").exists()
+        lock = os.open(f"{path}-write-lock", os.O_RDWR)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(lock)
     finally:
         await floor.close()
     app.flush()
