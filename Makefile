@@ -52,7 +52,7 @@ bench: install
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python bench/run.py --mode full $(BENCH_ARGS)
 
-## make bench-quick: the small datasets only, a representative subset, 3 s each (under 3 min)
+## make bench-quick: the small datasets only, a representative subset, 2 s each after a 1 s warm-up, beside ping and the floors (under 3 min)
 bench-quick: install
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python bench/run.py --mode quick $(BENCH_ARGS)

@@ -1193,15 +1193,7 @@ def report(state: dict[str, Any]) -> str:
                 )
             floor = floor_summary(runs, c.name)
             if floor:
-                cost = (
-                    f"; CPU {fmt(floor['cpu_ms'], 3)} ms/req (floor processes"
-                    f"{' + PostgreSQL backends' if backend == 'postgres' else ''}) against "
-                    f"ping's {fmt(floor['ping_cpu_ms'], 3)}, ×ping (CPU) "
-                    f"{fmt(floor['x_ping_cpu'])}"
-                    if floor["cpu_ms"]
-                    else ""
-                )
-                errors = f"; {floor['errors']} errors" if floor["errors"] else ""
+                cost, errors = floor_cost(floor, backend)
                 w(
                     f"- {c.dataset}: database floor (bench/floor_app.py: raw ASGI under "
                     f"AccessLog, one SELECT of a user by primary key per request) "
@@ -1213,15 +1205,7 @@ def report(state: dict[str, Any]) -> str:
                 )
             write_floor = floor_summary(runs, c.name, "floor-write")
             if write_floor:
-                cost = (
-                    f"; CPU {fmt(write_floor['cpu_ms'], 3)} ms/req (floor processes"
-                    f"{' + PostgreSQL backends' if backend == 'postgres' else ''}) against "
-                    f"ping's {fmt(write_floor['ping_cpu_ms'], 3)}, ×ping (CPU) "
-                    f"{fmt(write_floor['x_ping_cpu'])}"
-                    if write_floor["cpu_ms"]
-                    else ""
-                )
-                errors = f"; {write_floor['errors']} errors" if write_floor["errors"] else ""
+                cost, errors = floor_cost(write_floor, backend)
                 lock = (
                     "BEGIN, UPDATE, COMMIT on the pool"
                     if backend == "postgres"
@@ -1539,6 +1523,18 @@ def check_floor(base: str, env: dict[str, str]) -> dict[str, Any]:
     return {"target": target, "bytes": len(body), "body": body[:160].decode(errors="replace")}
 
 
+def floor_cost(floor: dict[str, Any], backend: str) -> tuple[str, str]:
+    """A floor line's CPU and errors phrases (empty when there is nothing to say)."""
+    cost = (
+        f"; CPU {fmt(floor['cpu_ms'], 3)} ms/req (floor processes"
+        f"{' + PostgreSQL backends' if backend == 'postgres' else ''}) against "
+        f"ping's {fmt(floor['ping_cpu_ms'], 3)}, ×ping (CPU) {fmt(floor['x_ping_cpu'])}"
+        if floor["cpu_ms"]
+        else ""
+    )
+    return cost, f"; {floor['errors']} errors" if floor["errors"] else ""
+
+
 def floor_summary(runs: list[Run], config: str, key: str = "floor") -> dict[str, Any] | None:
     """A floor of one session (``floor``: the read floor, ``floor-write``: the write floor):
     req/s of its runs, ×ping, CPU ms/req (server + PostgreSQL)."""
@@ -1584,7 +1580,7 @@ def main() -> None:
         "bare app and the floors always run.",
     )
     parser.add_argument("--list", action="store_true", help="print the endpoint keys and stop")
-    parser.add_argument("--duration", type=int, default=None, help="s per endpoint (4; quick 3)")
+    parser.add_argument("--duration", type=int, default=None, help="s per endpoint (4; quick 2)")
     parser.add_argument("--warmup", type=int, default=None, help="s (1; quick 1)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=64)
@@ -1659,7 +1655,7 @@ def main() -> None:
         args.report_only.with_suffix(".md").write_text(report(saved))
         return
     quick = args.mode == "quick"
-    args.duration = args.duration or (3 if quick else 4)
+    args.duration = args.duration or (2 if quick else 4)
     args.warmup = args.warmup if args.warmup is not None else 1
     datasets = (args.datasets or ("small" if quick else "big,small")).split(",")
     backends = args.backends.split(",")

@@ -58,19 +58,26 @@ def test_ping_bytes_are_hojres() -> None:
     assert floor_app.PING == PING
 
 
-@pytest.mark.anyio
-async def test_db_answers_the_row_on_sqlite(tmp_path: Path) -> None:
-    path = tmp_path / "floor.db"
-    with sqlite3.connect(path) as db:
-        db.execute(
-            "CREATE TABLE users (id INTEGER PRIMARY KEY, cellphone TEXT, password_hash TEXT,"
-            " name TEXT, family TEXT)"
-        )
-        db.execute("INSERT INTO users VALUES (7, '09300000007', 'x', 'مریم', NULL)")
+def _floor_on(path: Path, *statements: str) -> tuple[floor_app.Floor, AccessLog, io.StringIO]:
+    """The floor app on a SQLite file made by ``statements``, and its access log."""
+    db = sqlite3.connect(path)
+    with db:
+        for statement in statements:
+            db.execute(statement)
     db.close()
     floor = floor_app.Floor(f"sqlite+aiosqlite:///{path}")
     log = io.StringIO()
-    app = AccessLog(floor, stream=log)
+    return floor, AccessLog(floor, stream=log), log
+
+
+@pytest.mark.anyio
+async def test_db_answers_the_row_on_sqlite(tmp_path: Path) -> None:
+    floor, app, log = _floor_on(
+        tmp_path / "floor.db",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, cellphone TEXT, password_hash TEXT,"
+        " name TEXT, family TEXT)",
+        "INSERT INTO users VALUES (7, '09300000007', 'x', 'مریم', NULL)",
+    )
     await floor.open()
     try:
         assert await _get(app, "/ping") == (200, PING)
@@ -91,15 +98,11 @@ async def test_db_answers_the_row_on_sqlite(tmp_path: Path) -> None:
 @pytest.mark.anyio
 async def test_write_counts_one_per_request_on_sqlite(tmp_path: Path) -> None:
     path = tmp_path / "floor.db"
-    with sqlite3.connect(path) as db:
-        db.execute(
-            "CREATE TABLE bench_floor_counts (id INTEGER PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0)"
-        )
-        db.executemany("INSERT INTO bench_floor_counts (id) VALUES (?)", [(1,), (2,), (3,)])
-    db.close()
-    floor = floor_app.Floor(f"sqlite+aiosqlite:///{path}")
-    log = io.StringIO()
-    app = AccessLog(floor, stream=log)
+    floor, app, log = _floor_on(
+        path,
+        "CREATE TABLE bench_floor_counts (id INTEGER PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0)",
+        "INSERT INTO bench_floor_counts (id) VALUES (1), (2), (3)",
+    )
     await floor.open()
     try:
         for _ in range(3):

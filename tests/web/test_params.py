@@ -688,19 +688,19 @@ async def test_a_trailing_slash_is_an_unknown_path(client: httpx.AsyncClient) ->
 
 
 _PLAIN = "aZ09._~-"
+# key=value pairs of unreserved characters: a plain query or urlencoded body.
+_PLAIN_PAIRS = st.lists(
+    st.tuples(
+        st.sampled_from(["username", "token", "id", "page", "target", "a", "b-c", "x.y"])
+        | st.text(_PLAIN, min_size=1, max_size=5),
+        st.text(_PLAIN, max_size=8),
+    ),
+    max_size=6,
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(["username", "token", "id", "page", "a", "b-c", "x.y"])
-            | st.text(_PLAIN, min_size=1, max_size=5),
-            st.text(_PLAIN, max_size=8),
-        ),
-        max_size=6,
-    )
-)
+@given(_PLAIN_PAIRS)
 async def test_a_plain_query_reads_as_starlette_parses_it(pairs: list[tuple[str, str]]) -> None:
     """The split of a plain query (no escapes, "+" or brackets) gives what Starlette's parser
     gives, the last of a repeated name winning."""
@@ -712,17 +712,7 @@ async def test_a_plain_query_reads_as_starlette_parses_it(pairs: list[tuple[str,
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(["username", "token", "id", "target", "a", "b-c", "x.y"])
-            | st.text(_PLAIN, min_size=1, max_size=5),
-            st.text(_PLAIN, max_size=8),
-        ),
-        max_size=6,
-    ),
-    st.integers(1, 8),
-)
+@given(_PLAIN_PAIRS, st.integers(1, 8))
 async def test_a_plain_form_reads_as_the_form_parser_reads_it(
     pairs: list[tuple[str, str]], max_params: int
 ) -> None:
