@@ -8,6 +8,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -74,12 +75,16 @@ def _wal_bytes(path: str) -> int:
 
 async def _write(raw: RawDb, count: int, sizes: list[int] | None = None) -> None:
     """``count`` write transactions of one row holding a page of data (a leaf page and an
-    overflow page, at least two WAL frames each)."""
+    overflow page, at least two WAL frames each). With ``sizes``, the WAL's size after each,
+    and the GIL let go between them, as a server's loop lets it go waiting for the next
+    request: a loop that never waits starves the checkpointer's thread of the GIL on a busy
+    machine, which no server does."""
     for i in range(count):
         async with raw.connect(write=True) as conn:
             await conn.run(_ADD, data=i.to_bytes(4, "big") * (PAGE // 4))
         if sizes is not None:
             sizes.append(_wal_bytes(raw._path))
+            time.sleep(0)
 
 
 async def _until(condition: Callable[[], bool], what: str) -> None:
