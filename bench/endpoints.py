@@ -438,6 +438,22 @@ MESSAGING: dict[tuple[str, str], Recipe] = {
     ),
 }
 
+# -- the store side --------------------------------------------------------------------------
+
+
+def _own_store(path: str, file: str) -> Build:
+    """A staff member's request about their own store (a row of ``file``: managers.txt or
+    sellers.txt, ``cellphone token id store``)."""
+    return lambda d, n: each(n, lambda: (lambda r: post(path, **auth(r), store=r[3]))(d.pick(file)))
+
+
+STORE_SIDE: dict[tuple[str, str], Recipe] = {
+    ("POST", "/store-manager/statistics"): Recipe(
+        _own_store("/store-manager/statistics", "managers.txt")
+    ),
+    ("POST", "/seller/statistics"): Recipe(_own_store("/seller/statistics", "sellers.txt")),
+}
+
 # -- the table -------------------------------------------------------------------------------
 
 PING = ("GET", "/ping")
@@ -448,6 +464,7 @@ TABLE: dict[tuple[str, str], Recipe] = {
     **INTERACTIONS,
     **CATALOGUE,
     **MESSAGING,
+    **STORE_SIDE,
 }
 
 

@@ -11,14 +11,25 @@ import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
+from enum import StrEnum
 from functools import cache, cached_property
 from typing import Any, Final, NamedTuple, TypeVar, overload
 
-from sqlalchemy import ColumnElement, Integer, bindparam, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    Select,
+    bindparam,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import Executable
 
 from hojre.accounts.models import Role, User
+from hojre.accounts.service import Actor
 from hojre.catalog.errors import NotStoreStaffRole, StoreNotFound
 from hojre.catalog.models import (
     Bazaar,
@@ -34,13 +45,15 @@ from hojre.catalog.models import (
 from hojre.core.clock import utcnow
 from hojre.core.db import UTCDateTime
 from hojre.core.dialect import upsert_for
-from hojre.core.errors import NotFound
+from hojre.core.errors import HojreError, NotFound
 from hojre.core.pagination import Page, PagedQuery, PageRequest
 from hojre.core.sql import Conn, Part, Query
 from hojre.core.text import ascii_digits
 from hojre.interactions.models import Comment
 from hojre.interactions.registry import TargetKind
 from hojre.interactions.service import CommentItem, comment_rows
+from hojre.messaging.errors import NotSeller, NotStoreManager
+from hojre.messaging.service import managed_store_ids, staff_store_ids
 
 # A composite shows the latest comments only; the full list is the paged comment list.
 COMMENTS_SHOWN: Final = 20
@@ -649,3 +662,89 @@ async def assign_to_store(conn: Conn, *, user_id: int, role: Role, store_id: int
         await conn.run(_ADD_SELLER, store_id=store_id, user_id=user_id, now=utcnow())
     else:
         raise NotStoreStaffRole
+
+
+# -- the store side: statistics --------------------------------------------------------------
+
+
+class StoreSide(StrEnum):
+    """The two halves of a store's back office (API.md §5): the manager's paths
+    (``/web/store-manager/…``) and the sellers' (``/web/seller/…``)."""
+
+    manager = "manager"
+    seller = "seller"
+
+
+_CALLER = bindparam("caller", type_=Integer)
+_PICKED = bindparam("store", type_=Integer)
+
+
+@dataclass(frozen=True, slots=True)
+class _Staff:
+    """Who acts for a store on one side: a caller of one of ``roles`` whose ``stores`` on
+    that side (a select of store ids) hold it; anyone else is refused with ``refusal``."""
+
+    roles: frozenset[int]
+    stores: Select[int] | CompoundSelect[int]
+    refusal: type[HojreError]
+
+
+_STAFF: dict[StoreSide, _Staff] = {
+    # The stores the caller manages (hojre.messaging.service.require_manager's role).
+    StoreSide.manager: _Staff(
+        frozenset({Role.store_manager}), managed_store_ids(_CALLER), NotStoreManager
+    ),
+    # /web/seller/send-offer's rule: a seller or manager, for a store where they are an
+    # active seller or the manager.
+    StoreSide.seller: _Staff(
+        frozenset({Role.seller, Role.store_manager}), staff_store_ids(_CALLER), NotSeller
+    ),
+}
+
+
+class StoreStatistics(NamedTuple):
+    """A store's own interaction counters (kept equal to their rows by the interactions
+    service), by column name."""
+
+    viewed: int
+    liked: int
+    disliked: int
+    favorite_count: int
+    notification_count: int
+    comments_count: int
+
+
+def _statistics(side: StoreSide, picked: bool) -> Query:
+    """The counters of the caller's first store on ``side`` (``picked``: of the one given, if
+    it is theirs). No status filter: staff see a store awaiting approval."""
+    query = select(*(getattr(Store, name) for name in StoreStatistics._fields)).where(
+        Store.id.in_(_STAFF[side].stores)
+    )
+    if picked:
+        query = query.where(Store.id == _PICKED)
+    return Query(query.order_by(Store.id).limit(1))
+
+
+_STATISTICS = {
+    (side, picked): _statistics(side, picked) for side in StoreSide for picked in (False, True)
+}
+
+
+async def store_statistics(
+    conn: Conn, *, caller: Actor, side: StoreSide, store_id: int | None = None
+) -> StoreStatistics:
+    """The counters of one of the caller's stores on ``side``: ``store_id``, or (None) their
+    first by id. One statement (none for a role that has no stores on that side).
+
+    A store that is not theirs on that side (another's, an id that does not exist) is refused
+    as the caller having no store there at all, as send-offer refuses it: the answer says
+    nothing of other stores.
+    """
+    staff = _STAFF[side]
+    if caller.role not in staff.roles:
+        raise staff.refusal
+    picked = {} if store_id is None else {"store": store_id}
+    row = await conn.one(_STATISTICS[side, store_id is not None], caller=caller.id, **picked)
+    if row is None:
+        raise staff.refusal
+    return StoreStatistics._make(row)
