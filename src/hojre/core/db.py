@@ -11,9 +11,10 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import DateTime, MetaData, TypeDecorator, bindparam, event, update
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -65,6 +66,20 @@ def _utc_from_text(value: str) -> datetime:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+@cache
+def update_sent(model: type[Base], columns: frozenset[str], key: str) -> Query:
+    """The ``UPDATE`` an edit sends: these columns (each bound by its name) and ``updated_at``
+    (bound as ``now``) of the row whose id is bound as ``key``. One compiled statement per set
+    of fields that edits send."""
+    table = model.__table__
+    values = {name: bindparam(name, type_=table.c[name].type) for name in sorted(columns)}
+    return Query(
+        update(model)
+        .where(table.c.id == bindparam(key))
+        .values(**values, updated_at=bindparam("now", type_=UTCDateTime()))
+    )
 
 
 AfterCommit = Callable[[], Awaitable[None]]
