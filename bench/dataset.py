@@ -540,13 +540,23 @@ class Plan:
 
     # -- files for the load generator ------------------------------------------------------
 
+    def _manager_products(self) -> Iterator[str]:
+        """``cellphone token product``: the products of each token store, with its manager
+        (product i is in store 1 + i % stores, as products_rows makes them)."""
+        stores = self.n.stores
+        for st in self.token_stores:
+            m = self.first_manager + st - 1
+            for i in range(st - 1 or stores, self.n.products + 1, stores):
+                yield f"{bench_cellphone(m)} {bench_token(m, self.seed)} {i}"
+
     def write_files(self, out: Path, geo: GeoIds) -> None:
         """The load generator's files: one line per row, fields separated by spaces.
 
         users.txt ``cellphone token id`` (token customers); chats.txt ``cellphone token chat``
         (their open chats but every 10th) and finish.txt (every 10th: finish-chat's);
         stores/products/bazaars/malls.txt ``id``; staff.txt ``id``; managers.txt and
-        sellers.txt ``cellphone token id store`` (staff with tokens); login.txt, forget.txt
+        sellers.txt ``cellphone token id store`` (staff with tokens); manager_products.txt
+        ``cellphone token product`` (the products of those managers' stores); login.txt, forget.txt
         and staff_login.txt ``cellphone``; marks.txt ``cellphone token target id kind`` (token
         customers' marks, views and comments, wire target names); offers.txt ``cellphone
         token offer``; offer_targets.txt ``cellphone token store customer`` (a seller, one of
@@ -586,6 +596,7 @@ class Plan:
                 sellers.append(f"{bench_cellphone(uid)} {bench_token(uid, self.seed)} {uid} {st}")
         write("managers.txt", managers)
         write("sellers.txt", sellers)
+        write("manager_products.txt", self._manager_products())
         write("login.txt", (bench_cellphone(u) for u in range(1, c + 1)
                             if u % TOKEN_USER_EVERY == LOGIN_CLASS))  # fmt: skip
         write("forget.txt", (bench_cellphone(u) for u in range(1, c + 1)
@@ -976,7 +987,11 @@ def run(
 # -- re-arming what a benchmarked write consumes -----------------------------------------------
 
 ARM_TEXT: Final = "نظر آزمایشی برای حذف"  # the comments that delete-comment removes
-ARM_POOLS: Final = ("logout", "sessions", "pending", "pending-new", *MARK_KINDS, "comments")
+# edit-product's and delete-product's pools: products made for them in the stores of the
+# managers.txt / sellers.txt staff.
+PRODUCT_POOLS: Final = {"products-manager": "managers.txt", "products-seller": "sellers.txt"}
+ARM_POOLS: Final = ("logout", "sessions", "pending", "pending-new", *MARK_KINDS, "comments",
+                    *PRODUCT_POOLS, "gallery")  # fmt: skip
 PENDING_PREFIX: Final = {"pending": "096", "pending-new": "095"}
 
 
@@ -1174,6 +1189,66 @@ async def _arm_comments(db: _Db, sizes: Sizes, n: int, seed: int) -> list[str]:
     return lines
 
 
+def _lines(path: Path) -> list[list[str]]:
+    return [line.split() for line in path.read_text().splitlines() if line]
+
+
+async def _armed(
+    db: _Db, people: list[list[str]], rows: list[tuple[Any, ...]], *, insert: str, ids: str,
+    pattern: str, key: int,
+) -> list[str]:  # fmt: skip
+    """Insert ``rows`` (row i for ``people[i % len(people)]``) and say each as ``cellphone
+    token id`` of its person: ``ids`` selects (unique key, id) for the keys LIKE ``pattern``,
+    ``key`` is the key's place in a row."""
+    await db.many(insert, rows)
+    found = dict(await db.fetch(ids, pattern))
+    return [f"{people[i % len(people)][0]} {people[i % len(people)][1]} {found[row[key]]}"
+            for i, row in enumerate(rows)]  # fmt: skip
+
+
+async def _arm_products(db: _Db, people: list[list[str]], pool: str, n: int) -> list[str]:
+    """``n`` new products, each in the store of one of ``people`` (managers.txt or
+    sellers.txt lines, ``cellphone token id store``, in turn), for them to edit and delete:
+    ``cellphone token product``."""
+    now, prefix = db.now(), f"arm-{pool}-{int(time.time() * 1000)}-"
+    rows = [(people[i % len(people)][3], f"کالای آزمایشی {i}", f"{prefix}{i}", 10_000,
+             "img/bench/product.jpg", "active", "no", now, now) for i in range(n)]  # fmt: skip
+    return await _armed(
+        db, people, rows, key=2, pattern=f"{prefix}%",
+        insert="INSERT INTO products (store_id, title, slug, price, main_image, status, top, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ids="SELECT slug, id FROM products WHERE slug LIKE ?",
+    )  # fmt: skip
+
+
+# The store galleries' bench items: delete-store-gallery's pool and add-store-gallery's own.
+GALLERY_ARM: Final = "img/bench/arm-gallery-"
+GALLERY_ADDED: Final = "img/bench/gallery-new.jpg"
+
+
+async def _arm_gallery(db: _Db, people: list[list[str]], n: int) -> list[str]:
+    """``n`` new gallery items, each in the store of one of ``people`` (managers.txt lines,
+    ``cellphone token id store``, in turn), for that manager to delete: ``cellphone token
+    media``. The items earlier arms and add-store-gallery's runs left go first, so the token
+    stores' galleries stay small."""
+    await db.many("DELETE FROM media WHERE target = ? AND (source LIKE ? OR source = ?)",
+                  [("store", f"{GALLERY_ARM}%", GALLERY_ADDED)])  # fmt: skip
+    now = db.now()
+    stamp = int(time.time() * 1000)
+    rows = [("store", int(people[i % len(people)][3]), "تصویر آزمایشی", "image",
+             f"{GALLERY_ARM}{stamp}-{i}.jpg", 9, "active", now, now) for i in range(n)]  # fmt: skip
+    await db.many(
+        'INSERT INTO media (target, target_id, title, type, source, "order", status, '
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    found = dict(await db.fetch(
+        "SELECT source, id FROM media WHERE source LIKE ?", f"{GALLERY_ARM}{stamp}-%"
+    ))  # fmt: skip
+    return [f"{people[i % len(people)][0]} {people[i % len(people)][1]} {found[row[4]]}"
+            for i, row in enumerate(rows)]  # fmt: skip
+
+
 async def arm(url: str, *, out: Path, pool: str, n: int, seed: int = BENCH_SEED) -> Path:
     """Re-arm ``pool`` for ``n`` requests; its request data goes to ``out/arm-<pool>.txt``."""
     sizes = _meta_sizes(out)
@@ -1187,6 +1262,10 @@ async def arm(url: str, *, out: Path, pool: str, n: int, seed: int = BENCH_SEED)
             lines = await _arm_pending(db, PENDING_PREFIX[pool], n)
         elif pool == "comments":
             lines = await _arm_comments(db, sizes, n, seed)
+        elif pool == "gallery":
+            lines = await _arm_gallery(db, _lines(out / "managers.txt"), n)
+        elif pool in PRODUCT_POOLS:
+            lines = await _arm_products(db, _lines(out / PRODUCT_POOLS[pool]), pool, n)
         elif pool in {k.value for k in MARK_KINDS}:
             lines = await _arm_marks(db, sizes, InteractionKind(pool), n, seed)
         else:

@@ -441,10 +441,12 @@ MESSAGING: dict[tuple[str, str], Recipe] = {
 # -- the store side --------------------------------------------------------------------------
 
 
-def _own_store(path: str, file: str) -> Build:
+def _own_store(path: str, file: str, **fields: str) -> Build:
     """A staff member's request about their own store (a row of ``file``: managers.txt or
-    sellers.txt, ``cellphone token id store``)."""
-    return lambda d, n: each(n, lambda: (lambda r: post(path, **auth(r), store=r[3]))(d.pick(file)))
+    sellers.txt, ``cellphone token id store``), with ``fields``."""
+    return lambda d, n: each(
+        n, lambda: (lambda r: post(path, **auth(r), store=r[3], **fields))(d.pick(file))
+    )
 
 
 STORE_SIDE: dict[tuple[str, str], Recipe] = {
@@ -452,6 +454,82 @@ STORE_SIDE: dict[tuple[str, str], Recipe] = {
         _own_store("/store-manager/statistics", "managers.txt")
     ),
     ("POST", "/seller/statistics"): Recipe(_own_store("/seller/statistics", "sellers.txt")),
+}
+
+
+def _add_product(path: str, file: str) -> Build:
+    """A product in the staff member's store, titled apart (a shared title would make each
+    insert read every earlier product's numbered slug)."""
+
+    def build(d: Data, n: int) -> list[Request]:
+        def make() -> Request:
+            r = d.pick(file)
+            return post(path, **auth(r), store=r[3], price="۱۲۵۰۰۰۰", top="yes",
+                        title=f"کیف چرمی {d.rng.randrange(10**12)}",
+                        description="چرم طبیعی، دوخت دستی.")  # fmt: skip
+
+        return each(n, make)
+
+    return build
+
+
+def _product_pool(path: str, pool: str, **fields: str) -> Recipe:
+    """A request about a product made for it (bench/dataset.py arm: ``cellphone token
+    product``), each once: delete-product consumes them, edit-product shares the recipe."""
+    return Recipe(
+        armed(lambda r: post(path, **auth(r), product=r[2], **fields), pool),
+        pool=pool,
+        order="sequential",
+    )
+
+
+for _side, _file in (("store-manager", "managers.txt"), ("seller", "sellers.txt")):
+    _pool_name = f"products-{'manager' if _side == 'store-manager' else 'seller'}"
+    STORE_SIDE |= {
+        # A screenful: add-product's runs and the arms grow the token stores' lists.
+        ("POST", f"/{_side}/products"): Recipe(
+            _own_store(f"/{_side}/products", _file, perPage="20")
+        ),
+        ("POST", f"/{_side}/add-product"): Recipe(_add_product(f"/{_side}/add-product", _file)),
+        ("POST", f"/{_side}/edit-product"): _product_pool(
+            f"/{_side}/edit-product", _pool_name, price="990000", top="no"
+        ),
+        ("POST", f"/{_side}/delete-product"): _product_pool(f"/{_side}/delete-product", _pool_name),
+    }
+
+# The store's profile and gallery (store managers). add-store-gallery adds rows to the token
+# stores' galleries (they run after every public read of the table); the gallery arm deletes
+# them with its own leftovers (bench/dataset.py GALLERY_ADDED, GALLERY_ARM).
+_ABOUT = {"Store[about]": "فروش و تعمیر گوشی همراه.", "Store[telegram]": "avashop"}
+STORE_PROFILE: dict[tuple[str, str], Recipe] = {
+    ("POST", "/store-manager/edit-store"): Recipe(
+        _own_store("/store-manager/edit-store", "managers.txt", **_ABOUT)
+    ),
+    ("POST", "/store-manager/add-store-gallery"): Recipe(
+        _own_store(
+            "/store-manager/add-store-gallery",
+            "managers.txt",
+            source="img/bench/gallery-new.jpg",
+            type="image",
+            order="3",
+        )
+    ),
+    ("POST", "/store-manager/delete-store-gallery"): Recipe(
+        armed(lambda r: post("/store-manager/delete-store-gallery", **auth(r), id=r[2]), "gallery"),
+        pool="gallery",
+        order="sequential",
+    ),
+    ("POST", "/store-manager/list-gallery"): Recipe(
+        _own_store("/store-manager/list-gallery", "managers.txt", perPage="20")
+    ),
+    ("POST", "/store-manager/unique-product"): Recipe(
+        lambda d, n: each(
+            n,
+            lambda: (lambda r: post("/store-manager/unique-product", **auth(r), id=r[2]))(
+                d.pick("manager_products.txt")
+            ),
+        )
+    ),
 }
 
 # -- the table -------------------------------------------------------------------------------
@@ -465,6 +543,7 @@ TABLE: dict[tuple[str, str], Recipe] = {
     **CATALOGUE,
     **MESSAGING,
     **STORE_SIDE,
+    **STORE_PROFILE,
 }
 
 

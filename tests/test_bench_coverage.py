@@ -56,6 +56,7 @@ FILES = {
     "staff.txt": ["1001"],
     "managers.txt": [f"09300001001 {TOKEN} 1001 1"],
     "sellers.txt": [f"09300001101 {TOKEN} 1101 1"],
+    "manager_products.txt": [f"09300001001 {TOKEN} 3"],
     "login.txt": ["09300000002"],
     "forget.txt": ["09300000003"],
     "staff_login.txt": ["09300001002"],
@@ -75,6 +76,9 @@ FILES = {
     "arm-sessions.txt": [f"09300000004 {TOKEN}"],
     "arm-logout.txt": [f"09300000004 {TOKEN}"],
     "arm-comments.txt": [f"09300000005 {TOKEN} 12"],
+    "arm-gallery.txt": [f"09300001001 {TOKEN} 15"],
+    "arm-products-manager.txt": [f"09300001001 {TOKEN} 13"],
+    "arm-products-seller.txt": [f"09300001101 {TOKEN} 14"],
     **{f"arm-{k}.txt": [f"09300000005 {TOKEN} store 1"] for k in recipes.DELETE_KINDS},
 }
 

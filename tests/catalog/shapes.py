@@ -59,7 +59,7 @@ STORE: Shape = {
 PRODUCT: Shape = {
     "id": INT, "title": STR, "store": INT, "description": OPT_STR, "price": INT,
     "mainImage": STR, "status": STR, "createDate": INT, "updateDate": INT, **COUNTERS,
-    "score": SCORE, "slug": STR,
+    "score": SCORE, "slug": STR, "category": OPT_INT, "top": STR,
 }  # fmt: skip
 
 

@@ -11,3 +11,11 @@ class StoreNotFound(HojreError):
 
 class NotStoreStaffRole(HojreError):
     """Only sellers and store managers belong to a store (an administrator's assignment)."""
+
+
+class ProductNotFound(HojreError):
+    """No such product among the caller's stores' (another store's, deleted, or none)."""
+
+
+class MediaNotFound(HojreError):
+    """No such image or video in the caller's stores' galleries (another store's, or none)."""

@@ -27,6 +27,8 @@ from hojre.core.db import Base
 class Status(StrEnum):
     active = "active"
     inactive = "inactive"
+    # A product its store deleted: kept for the interactions' history, shown nowhere.
+    deleted = "deleted"
 
 
 class Counters:
@@ -175,6 +177,9 @@ class Product(Counters, Timestamps, Base):
     price: Mapped[int] = mapped_column(BigInteger)  # rials
     main_image: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(10), default=Status.active)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("bazaar_categories.id"))
+    # The wire's own words (API.md §5), as ``status`` holds them.
+    top: Mapped[str] = mapped_column(String(3), default="no", server_default="no")
 
 
 def visible(model: type[Bazaar | Mall | Store | Product]) -> ColumnElement[bool]:

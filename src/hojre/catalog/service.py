@@ -325,6 +325,8 @@ class ProductItem(NamedTuple):
     score_total: int
     score_count: int
     slug: str
+    category_id: int | None
+    top: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,15 @@ from hojre import __version__, maintenance
 from hojre.core.hub import Hub
 from hojre.core.metrics import REGISTRY
 from hojre.core.settings import Settings, get_settings
-from hojre.web_v1 import accounts, catalog, geo, interactions, messaging, store_side
+from hojre.web_v1 import (
+    accounts,
+    catalog,
+    geo,
+    interactions,
+    messaging,
+    store_profile,
+    store_side,
+)
 from hojre.web_v1.endpoint import SERVER_ERROR, Dispatch, V1Router, json_response
 from hojre.web_v1.guard import Guard
 from hojre.web_v1.live import mount as mount_live
@@ -38,6 +46,7 @@ ROUTERS: tuple[V1Router, ...] = (
     catalog.router,
     messaging.router,
     store_side.router,
+    store_profile.router,
 )
 PING = b'{"status":"success","message":"pong","data":""}'
 

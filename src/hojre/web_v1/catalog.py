@@ -182,6 +182,9 @@ def render_product(product: ProductItem) -> dict[str, Any]:
         "notificationCount": product.notification_count,
         "score": score_of(product.score_total, product.score_count),
         "slug": product.slug,
+        # API.md §5: as in the store side's product list.
+        "category": product.category_id,
+        "top": product.top,
     }
 
 

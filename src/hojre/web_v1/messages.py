@@ -68,6 +68,8 @@ REFUSALS: dict[type[HojreError], Refusal] = {
     # §2 catalogue (and the CLI's store assignment)
     catalog.StoreNotFound: Refusal("Store Not Found"),
     catalog.NotStoreStaffRole: Refusal("Only sellers and store managers belong to a store"),
+    catalog.ProductNotFound: Refusal("Product Not Found"),
+    catalog.MediaNotFound: Refusal("Media Not Found"),
     # §3 interactions
     interactions.InvalidTarget: Refusal("Invalid Target"),
     interactions.InvalidKind: Refusal("Invalid Type"),

@@ -8,12 +8,18 @@ login and an optional ``store``: which of the caller's stores (default: the firs
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, NamedTuple, TypeVar
 
-from hojre.catalog import service
+from hojre.catalog import products, service
+from hojre.catalog.products import ProductFields, StoreProductItem
 from hojre.catalog.service import StoreSide, StoreStatistics
+from hojre.core.clock import to_unix
+from hojre.core.pagination import PageRequest
 from hojre.web_v1.endpoint import Call, Handler, V1Params, V1Router, param
-from hojre.web_v1.envelopes import ok
+from hojre.web_v1.envelopes import ok, page_request
+from hojre.web_v1.messaging import store_side as store_side_envelope
+from hojre.web_v1.messaging import store_side_page
 from hojre.web_v1.openapi import Reply
 from hojre.web_v1.params import wire_id
 
@@ -32,7 +38,10 @@ class StoreParams(V1Params):
     )
 
 
-def store_of(call: Call[StoreParams]) -> int | None:
+Staffed = TypeVar("Staffed", bound=StoreParams)
+
+
+def store_of(call: Call[Staffed]) -> int | None:
     """The ``store`` asked for; None (absent or empty): the caller's first."""
     raw = call.params.store
     return wire_id(raw) if raw else None
@@ -70,3 +79,154 @@ for _side, _prefix in PREFIXES.items():
         response=Reply.action,
         summary=f"The counters of one of the caller's stores ({WHO[_side]})",
     )(_statistics(_side))
+
+
+# -- products ---------------------------------------------------------------------------------
+
+
+class ProductListParams(StoreParams):
+    page: str | None = param("1-based page (default 1).", type="integer")
+    perPage: str | None = param("Page size (default and maximum 300).", type="integer")
+    per_page: str | None = param("Alias of `perPage`.", alias="per-page", type="integer")
+    pageSize: str | None = param("Alias of `perPage`.", type="integer")
+
+
+def product_page(raw: Mapping[str, str]) -> PageRequest:
+    """Paged by ``page`` and any of ``perPage``, ``per-page``, ``pageSize`` (API.md §5)."""
+    if raw.get("per-page") or raw.get("perPage"):
+        return page_request(raw)
+    return store_side_page(raw)
+
+
+def render_store_product(item: StoreProductItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "title": item.title,
+        "mainImage": item.main_image,
+        "category": item.category_id,
+        "store": item.store_id,
+        "description": item.description,
+        "status": item.status,
+        "createDate": to_unix(item.created_at),
+        "updateDate": to_unix(item.updated_at),
+        "price": item.price,
+        "top": item.top,
+        "viewed": item.viewed,
+        "liked": item.liked,
+        "disliked": item.disliked,
+        "favoriteCount": item.favorite_count,
+        "commentsCount": item.comments_count,
+        "notificationCount": item.notification_count,
+        "slug": item.slug,
+    }
+
+
+class ProductFieldParams(V1Params):
+    title: str | None = param("`Product[title]`: the name (required to add).")
+    mainImage: str | None = param(
+        "`Product[mainImage]`: an uploaded path (default `img/defaults/product.png`)."
+    )
+    category: str | None = param("`Product[category]`: a bazaar category's id.", type="integer")
+    description: str | None = param("`Product[description]`.")
+    price: str | None = param("`Product[price]`: rials, an integer ≥ 0 (required to add).")
+    top: str | None = param("`Product[top]`: `yes` or `no` (default `no`).", enum=["yes", "no"])
+
+
+class AddProductParams(StoreParams, ProductFieldParams):
+    pass
+
+
+class ProductIdParams(V1Params):
+    product: str | None = param("The product's id.", required=True, type="integer")
+
+
+class EditProductParams(ProductIdParams, ProductFieldParams):
+    pass
+
+
+def product_fields(params: ProductFieldParams) -> ProductFields:
+    return ProductFields(
+        title=params.title,
+        main_image=params.mainImage,
+        category=params.category,
+        description=params.description,
+        price=params.price,
+        top=params.top,
+    )
+
+
+# Each runs for one side; :func:`for_side` binds it to a route's.
+Sided = Callable[[Any, StoreSide], Awaitable[dict[str, Any]]]
+
+
+def for_side(side: StoreSide, run: Sided) -> Handler:
+    async def handler(call: Call[Any]) -> dict[str, Any]:
+        return await run(call, side)
+
+    handler.__name__ = f"{side.value}_{run.__name__.lstrip('_')}"
+    return handler
+
+
+async def _products(call: Call[ProductListParams], side: StoreSide) -> dict[str, Any]:
+    page = await products.list_products(
+        call.conn, caller=call.me, side=side, store_id=store_of(call), page=product_page(call.raw)
+    )
+    return store_side_envelope("List of products", page, render_store_product)
+
+
+async def _add_product(call: Call[AddProductParams], side: StoreSide) -> dict[str, Any]:
+    product_id = await products.add_product(
+        call.conn,
+        caller=call.me,
+        side=side,
+        store_id=store_of(call),
+        sent=product_fields(call.params),
+    )
+    return ok("product created successfully", {"id": product_id})
+
+
+async def _edit_product(call: Call[EditProductParams], side: StoreSide) -> dict[str, Any]:
+    await products.edit_product(
+        call.conn,
+        caller=call.me,
+        side=side,
+        product_id=wire_id(call.params.product),
+        sent=product_fields(call.params),
+    )
+    return ok("product updated successfully")
+
+
+async def _delete_product(call: Call[ProductIdParams], side: StoreSide) -> dict[str, Any]:
+    await products.delete_product(
+        call.conn, caller=call.me, side=side, product_id=wire_id(call.params.product)
+    )
+    return ok("Product Deleted")
+
+
+class ProductRoute(NamedTuple):
+    name: str
+    params: type[V1Params]
+    run: Sided
+    summary: str
+    options: dict[str, Any]
+
+
+# The list writes nothing: no write transaction (nor SQLite's write lock).
+PRODUCT_ROUTES = (
+    ProductRoute("products", ProductListParams, _products,
+                 "The products of one of the caller's stores",
+                 {"write": False, "response": Reply.store_side}),
+    ProductRoute("add-product", AddProductParams, _add_product,
+                 "Add a product to one of the caller's stores", {"write": True}),
+    ProductRoute("edit-product", EditProductParams, _edit_product,
+                 "Change a product of the caller's stores", {"write": True}),
+    ProductRoute("delete-product", ProductIdParams, _delete_product,
+                 "Delete a product of the caller's stores", {"write": True}),
+)  # fmt: skip
+
+for _side, _prefix in PREFIXES.items():
+    for _route in PRODUCT_ROUTES:
+        router.post(
+            f"{_prefix}/{_route.name}", _route.params, auth=True,
+            summary=f"{_route.summary} ({WHO[_side]})", **_route.options,
+        )(for_side(_side, _route.run))  # fmt: skip

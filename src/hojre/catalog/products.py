@@ -1,0 +1,244 @@
+"""A store's products on the store side (API.md §5): list, add, edit, delete.
+
+Who may act is the side's rule (:data:`hojre.catalog.service._STAFF`): a store manager for the
+stores they manage, a seller (or the manager) for the stores they sell in. Every statement
+names the caller's stores, so another store's product is "not found", never shown or touched.
+Each call runs a constant number of statements, none for a role that has no stores on that
+side. Deleting is soft (``status`` ``deleted``): :func:`hojre.catalog.models.visible` keeps a
+deleted product out of every public list and composite, and the store's own list leaves it out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any, Final, NamedTuple
+
+from sqlalchemy import Integer, bindparam, select, update
+
+from hojre.accounts.service import Actor
+from hojre.catalog.errors import ProductNotFound
+from hojre.catalog.models import BazaarCategory, Product, Status, Store
+from hojre.catalog.service import _STAFF, StoreSide, slug_insert, unique_slug
+from hojre.core.clock import utcnow
+from hojre.core.db import UTCDateTime
+from hojre.core.errors import FieldProblem, Rule, ValidationFailed
+from hojre.core.pagination import Page, PagedQuery, PageRequest
+from hojre.core.sql import Conn, Query
+from hojre.core.text import drop_controls, link_ok, parse_int, plain_text
+
+TITLE_MAX: Final = 200  # the column's length
+DESCRIPTION_MAX: Final = 10_000
+IMAGE_MAX: Final = 255
+DEFAULT_IMAGE: Final = "img/defaults/product.png"
+TOP: Final = ("yes", "no")
+NO_CATEGORY: Final = -1
+# What the store side lists and edits: everything but the deleted.
+_LISTED: Final = Product.status != Status.deleted
+
+_CALLER = bindparam("caller", type_=Integer)
+_PICKED = bindparam("store", type_=Integer)
+_PRODUCT = bindparam("product", type_=Integer)
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFields:
+    """What add-product and edit-product sent, as typed; None: not sent (on edit: kept)."""
+
+    title: str | None = None
+    main_image: str | None = None
+    category: str | None = None
+    description: str | None = None
+    price: str | None = None
+    top: str | None = None
+
+
+class StoreProductItem(NamedTuple):
+    """A product as its store's staff list it, by column name."""
+
+    id: int
+    title: str
+    main_image: str
+    category_id: int | None
+    store_id: int
+    description: str | None
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    price: int
+    top: str
+    viewed: int
+    liked: int
+    disliked: int
+    favorite_count: int
+    comments_count: int
+    notification_count: int
+    slug: str
+
+
+# -- whose store ------------------------------------------------------------------------------
+
+
+def _refuse_role(caller: Actor, side: StoreSide) -> None:
+    staff = _STAFF[side]
+    if caller.role not in staff.roles:
+        raise staff.refusal
+
+
+@cache
+def _own_store(side: StoreSide, picked: bool) -> Query:
+    """The caller's first store on ``side`` (``picked``: the one given, if it is theirs)."""
+    query = select(Store.id).where(Store.id.in_(_STAFF[side].stores))
+    if picked:
+        query = query.where(Store.id == _PICKED)
+    return Query(query.order_by(Store.id).limit(1))
+
+
+async def own_store(conn: Conn, *, caller: Actor, side: StoreSide, store_id: int | None) -> int:
+    """One of the caller's stores on ``side``: ``store_id``, or (None) their first by id; the
+    side's refusal otherwise (as :func:`hojre.catalog.service.store_statistics`). One
+    statement, none for a role that has no stores on that side."""
+    _refuse_role(caller, side)
+    picked = {} if store_id is None else {"store": store_id}
+    row = await conn.one(_own_store(side, store_id is not None), caller=caller.id, **picked)
+    if row is None:
+        raise _STAFF[side].refusal
+    return int(row[0])
+
+
+# -- checking what was sent -------------------------------------------------------------------
+
+_CATEGORY = Query(select(BazaarCategory.id).where(BazaarCategory.id == bindparam("category")))
+
+
+async def _check(conn: Conn, sent: ProductFields, *, creating: bool) -> dict[str, Any]:
+    """Every rule at once (one statement at most: the category); the clean values by column.
+
+    Creating, ``title`` and ``price`` are required, the others take their defaults; editing,
+    a field not sent keeps its value and a field sent obeys the same rules.
+    """
+    problems: list[FieldProblem] = []
+    clean: dict[str, Any] = {}
+    if sent.title is not None or creating:
+        title = plain_text(sent.title or "")
+        if not title:
+            problems.append(FieldProblem("title", Rule.required))
+        elif len(title) > TITLE_MAX:
+            problems.append(FieldProblem("title", Rule.too_long, TITLE_MAX))
+        clean["title"] = title
+    if sent.main_image is not None or creating:
+        image = drop_controls(sent.main_image or "").strip()
+        if len(image) > IMAGE_MAX:
+            problems.append(FieldProblem("main_image", Rule.too_long, IMAGE_MAX))
+        elif image and not link_ok(image):
+            problems.append(FieldProblem("main_image", Rule.not_link))
+        clean["main_image"] = image or DEFAULT_IMAGE
+    if sent.category is not None or creating:
+        raw = (sent.category or "").strip()
+        category = parse_int(raw) if raw else None
+        if raw and (category is None or not 0 < category < 2**31):
+            category = NO_CATEGORY  # matches no row: refused by the same check
+        if category is not None and await conn.one(_CATEGORY, category=category) is None:
+            problems.append(FieldProblem("category", Rule.invalid))
+        clean["category_id"] = category
+    if sent.description is not None or creating:
+        description = plain_text(sent.description or "")
+        if len(description) > DESCRIPTION_MAX:
+            problems.append(FieldProblem("description", Rule.too_long, DESCRIPTION_MAX))
+        clean["description"] = description or None
+    if sent.price is not None or creating:
+        raw = (sent.price or "").strip()
+        price = parse_int(raw)
+        if not raw:
+            problems.append(FieldProblem("price", Rule.required))
+        elif price is None:
+            problems.append(FieldProblem("price", Rule.not_integer))
+        elif price < 0:
+            problems.append(FieldProblem("price", Rule.too_small, 0))
+        clean["price"] = price
+    if sent.top is not None or creating:
+        top = (sent.top or "no").strip() or "no"
+        if top not in TOP:
+            problems.append(FieldProblem("top", Rule.invalid))
+        clean["top"] = top
+    if problems:
+        raise ValidationFailed(problems)
+    return clean
+
+
+# -- list, add, edit, delete ------------------------------------------------------------------
+
+_LIST = PagedQuery.of(
+    select(*(getattr(Product, name) for name in StoreProductItem._fields)),
+    counting=Product,
+    where=[Product.store_id == bindparam("store", type_=Integer), _LISTED],
+    order=[Product.id],
+)
+
+
+async def list_products(
+    conn: Conn, *, caller: Actor, side: StoreSide, store_id: int | None, page: PageRequest
+) -> Page[StoreProductItem]:
+    """The products of one of the caller's stores (deleted ones left out), oldest first: the
+    store, then the page and its total (the store's index); a page past the end, one more."""
+    store = await own_store(conn, caller=caller, side=side, store_id=store_id)
+    return await _LIST.fetch(conn, page, StoreProductItem._make, store=store)
+
+
+async def add_product(
+    conn: Conn, *, caller: Actor, side: StoreSide, store_id: int | None, sent: ProductFields
+) -> int:
+    """A new active product of one of the caller's stores, its slug from the title; its id.
+    Four statements: the store, the category, the slugs in use and the insert (one more
+    per slug a parallel writer took first)."""
+    store = await own_store(conn, caller=caller, side=side, store_id=store_id)
+    clean = await _check(conn, sent, creating=True)
+    values = {**clean, "store_id": store, "status": Status.active}
+    row = await unique_slug(
+        conn, Product, clean["title"], insert=slug_insert(conn, Product, values)
+    )
+    return row.id
+
+
+@cache
+def _edit(side: StoreSide, columns: frozenset[str]) -> Query:
+    """The UPDATE of these columns of a listed product of the caller's stores on ``side``."""
+    values = {name: bindparam(name, type_=Product.__table__.c[name].type) for name in columns}
+    return Query(
+        update(Product)
+        .where(
+            Product.id == _PRODUCT,
+            _LISTED,
+            Product.store_id.in_(_STAFF[side].stores),
+        )
+        .values(**values, updated_at=bindparam("now", type_=UTCDateTime()))
+        .returning(Product.id)
+    )
+
+
+async def edit_product(
+    conn: Conn, *, caller: Actor, side: StoreSide, product_id: int, sent: ProductFields
+) -> None:
+    """Change what was sent of a product of the caller's stores on ``side``; the slug stays
+    (links to the product keep working). The category check and one UPDATE: parallel edits
+    queue on the row, each whole, the last one's values stay. Not theirs, deleted or no such
+    product: :class:`ProductNotFound`."""
+    _refuse_role(caller, side)
+    clean = await _check(conn, sent, creating=False)
+    query = _edit(side, frozenset(clean))
+    row = await conn.one(query, product=product_id, caller=caller.id, now=utcnow(), **clean)
+    if row is None:
+        raise ProductNotFound
+
+
+async def delete_product(conn: Conn, *, caller: Actor, side: StoreSide, product_id: int) -> None:
+    """Mark a product of the caller's stores on ``side`` deleted (one UPDATE); a second
+    delete finds nothing: :class:`ProductNotFound`."""
+    _refuse_role(caller, side)
+    query = _edit(side, frozenset({"status"}))
+    row = await conn.one(
+        query, product=product_id, caller=caller.id, now=utcnow(), status=Status.deleted
+    )
+    if row is None:
+        raise ProductNotFound
