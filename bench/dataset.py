@@ -1211,7 +1211,7 @@ async def _arm_products(db: _Db, people: list[list[str]], pool: str, n: int) -> 
     sellers.txt lines, ``cellphone token id store``, in turn), for them to edit and delete:
     ``cellphone token product``."""
     now, prefix = db.now(), f"arm-{pool}-{int(time.time() * 1000)}-"
-    rows = [(people[i % len(people)][3], f"کالای آزمایشی {i}", f"{prefix}{i}", 10_000,
+    rows = [(int(people[i % len(people)][3]), f"کالای آزمایشی {i}", f"{prefix}{i}", 10_000,
              "img/bench/product.jpg", "active", "no", now, now) for i in range(n)]  # fmt: skip
     return await _armed(
         db, people, rows, key=2, pattern=f"{prefix}%",
@@ -1237,16 +1237,12 @@ async def _arm_gallery(db: _Db, people: list[list[str]], n: int) -> list[str]:
     stamp = int(time.time() * 1000)
     rows = [("store", int(people[i % len(people)][3]), "تصویر آزمایشی", "image",
              f"{GALLERY_ARM}{stamp}-{i}.jpg", 9, "active", now, now) for i in range(n)]  # fmt: skip
-    await db.many(
-        'INSERT INTO media (target, target_id, title, type, source, "order", status, '
+    return await _armed(
+        db, people, rows, key=4, pattern=f"{GALLERY_ARM}{stamp}-%",
+        insert='INSERT INTO media (target, target_id, title, type, source, "order", status, '
         "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
-    found = dict(await db.fetch(
-        "SELECT source, id FROM media WHERE source LIKE ?", f"{GALLERY_ARM}{stamp}-%"
-    ))  # fmt: skip
-    return [f"{people[i % len(people)][0]} {people[i % len(people)][1]} {found[row[4]]}"
-            for i, row in enumerate(rows)]  # fmt: skip
+        ids="SELECT source, id FROM media WHERE source LIKE ?",
+    )  # fmt: skip
 
 
 async def arm(url: str, *, out: Path, pool: str, n: int, seed: int = BENCH_SEED) -> Path:
