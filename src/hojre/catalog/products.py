@@ -1,6 +1,6 @@
 """A store's products on the store side (API.md §5): list, add, edit, delete.
 
-Who may act is the side's rule (:data:`hojre.catalog.service._STAFF`): a store manager for the
+Who may act is the side's rule (:data:`hojre.catalog.service.STAFF`): a store manager for the
 stores they manage, a seller (or the manager) for the stores they sell in. Every statement
 names the caller's stores, so another store's product is "not found", never shown or touched.
 Each call runs a constant number of statements, none for a role that has no stores on that
@@ -19,8 +19,15 @@ from sqlalchemy import Integer, bindparam, select, update
 
 from hojre.accounts.service import Actor
 from hojre.catalog.errors import ProductNotFound
-from hojre.catalog.models import BazaarCategory, Product, Status, Store
-from hojre.catalog.service import _STAFF, StoreSide, slug_insert, unique_slug
+from hojre.catalog.models import BazaarCategory, Product, Status
+from hojre.catalog.service import (
+    STAFF,
+    StoreSide,
+    require_staff,
+    slug_insert,
+    staff_store,
+    unique_slug,
+)
 from hojre.core.clock import utcnow
 from hojre.core.db import UTCDateTime
 from hojre.core.errors import FieldProblem, Rule, ValidationFailed
@@ -38,7 +45,6 @@ NO_CATEGORY: Final = -1
 _LISTED: Final = Product.status != Status.deleted
 
 _CALLER = bindparam("caller", type_=Integer)
-_PICKED = bindparam("store", type_=Integer)
 _PRODUCT = bindparam("product", type_=Integer)
 
 
@@ -80,30 +86,9 @@ class StoreProductItem(NamedTuple):
 # -- whose store ------------------------------------------------------------------------------
 
 
-def _refuse_role(caller: Actor, side: StoreSide) -> None:
-    staff = _STAFF[side]
-    if caller.role not in staff.roles:
-        raise staff.refusal
-
-
-@cache
-def _own_store(side: StoreSide, picked: bool) -> Query:
-    """The caller's first store on ``side`` (``picked``: the one given, if it is theirs)."""
-    query = select(Store.id).where(Store.id.in_(_STAFF[side].stores))
-    if picked:
-        query = query.where(Store.id == _PICKED)
-    return Query(query.order_by(Store.id).limit(1))
-
-
 async def own_store(conn: Conn, *, caller: Actor, side: StoreSide, store_id: int | None) -> int:
-    """One of the caller's stores on ``side``: ``store_id``, or (None) their first by id; the
-    side's refusal otherwise (as :func:`hojre.catalog.service.store_statistics`). One
-    statement, none for a role that has no stores on that side."""
-    _refuse_role(caller, side)
-    picked = {} if store_id is None else {"store": store_id}
-    row = await conn.one(_own_store(side, store_id is not None), caller=caller.id, **picked)
-    if row is None:
-        raise _STAFF[side].refusal
+    """The id of one of the caller's stores on ``side`` (see ``staff_store``)."""
+    row = await staff_store(conn, caller=caller, side=side, store_id=store_id, columns=("id",))
     return int(row[0])
 
 
@@ -210,7 +195,7 @@ def _edit(side: StoreSide, columns: frozenset[str]) -> Query:
         .where(
             Product.id == _PRODUCT,
             _LISTED,
-            Product.store_id.in_(_STAFF[side].stores),
+            Product.store_id.in_(STAFF[side].stores),
         )
         .values(**values, updated_at=bindparam("now", type_=UTCDateTime()))
         .returning(Product.id)
@@ -224,7 +209,7 @@ async def edit_product(
     (links to the product keep working). The category check and one UPDATE: parallel edits
     queue on the row, each whole, the last one's values stay. Not theirs, deleted or no such
     product: :class:`ProductNotFound`."""
-    _refuse_role(caller, side)
+    require_staff(caller, side)
     clean = await _check(conn, sent, creating=False)
     query = _edit(side, frozenset(clean))
     row = await conn.one(query, product=product_id, caller=caller.id, now=utcnow(), **clean)
@@ -235,7 +220,7 @@ async def edit_product(
 async def delete_product(conn: Conn, *, caller: Actor, side: StoreSide, product_id: int) -> None:
     """Mark a product of the caller's stores on ``side`` deleted (one UPDATE); a second
     delete finds nothing: :class:`ProductNotFound`."""
-    _refuse_role(caller, side)
+    require_staff(caller, side)
     query = _edit(side, frozenset({"status"}))
     row = await conn.one(
         query, product=product_id, caller=caller.id, now=utcnow(), status=Status.deleted

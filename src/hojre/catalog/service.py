@@ -20,6 +20,7 @@ from sqlalchemy import (
     CompoundSelect,
     Integer,
     Select,
+    and_,
     bindparam,
     or_,
     select,
@@ -682,7 +683,7 @@ _PICKED = bindparam("store", type_=Integer)
 
 
 @dataclass(frozen=True, slots=True)
-class _Staff:
+class Staff:
     """Who acts for a store on one side: a caller of one of ``roles`` whose ``stores`` on
     that side (a select of store ids) hold it; anyone else is refused with ``refusal``."""
 
@@ -691,14 +692,14 @@ class _Staff:
     refusal: type[HojreError]
 
 
-_STAFF: dict[StoreSide, _Staff] = {
+STAFF: dict[StoreSide, Staff] = {
     # The stores the caller manages (hojre.messaging.service.require_manager's role).
-    StoreSide.manager: _Staff(
+    StoreSide.manager: Staff(
         frozenset({Role.store_manager}), managed_store_ids(_CALLER), NotStoreManager
     ),
     # /web/seller/send-offer's rule: a seller or manager, for a store where they are an
     # active seller or the manager.
-    StoreSide.seller: _Staff(
+    StoreSide.seller: Staff(
         frozenset({Role.seller, Role.store_manager}), staff_store_ids(_CALLER), NotSeller
     ),
 }
@@ -716,37 +717,55 @@ class StoreStatistics(NamedTuple):
     comments_count: int
 
 
-def _statistics(side: StoreSide, picked: bool) -> Query:
-    """The counters of the caller's first store on ``side`` (``picked``: of the one given, if
-    it is theirs). No status filter: staff see a store awaiting approval."""
-    query = select(*(getattr(Store, name) for name in StoreStatistics._fields)).where(
-        Store.id.in_(_STAFF[side].stores)
+def staff_store_filter(side: StoreSide, *, picked: bool) -> ColumnElement[bool]:
+    """``Store.id`` is one of the caller's stores on ``side`` (the caller bound as ``caller``;
+    ``picked``: and it is the one bound as ``store``). No status filter: staff see a store
+    awaiting approval."""
+    mine = Store.id.in_(STAFF[side].stores)
+    return and_(mine, Store.id == _PICKED) if picked else mine
+
+
+def require_staff(caller: Actor, side: StoreSide) -> None:
+    """Refuse, before any statement, a caller whose role has no stores on ``side``."""
+    staff = STAFF[side]
+    if caller.role not in staff.roles:
+        raise staff.refusal
+
+
+@cache
+def _staff_store(side: StoreSide, picked: bool, columns: tuple[str, ...]) -> Query:
+    return Query(
+        select(*(getattr(Store, name) for name in columns))
+        .where(staff_store_filter(side, picked=picked))
+        .order_by(Store.id)
+        .limit(1)
     )
-    if picked:
-        query = query.where(Store.id == _PICKED)
-    return Query(query.order_by(Store.id).limit(1))
 
 
-_STATISTICS = {
-    (side, picked): _statistics(side, picked) for side in StoreSide for picked in (False, True)
-}
-
-
-async def store_statistics(
-    conn: Conn, *, caller: Actor, side: StoreSide, store_id: int | None = None
-) -> StoreStatistics:
-    """The counters of one of the caller's stores on ``side``: ``store_id``, or (None) their
+async def staff_store(
+    conn: Conn, *, caller: Actor, side: StoreSide, store_id: int | None, columns: tuple[str, ...]
+) -> Any:
+    """``columns`` of one of the caller's stores on ``side``: ``store_id``, or (None) their
     first by id. One statement (none for a role that has no stores on that side).
 
     A store that is not theirs on that side (another's, an id that does not exist) is refused
     as the caller having no store there at all, as send-offer refuses it: the answer says
     nothing of other stores.
     """
-    staff = _STAFF[side]
-    if caller.role not in staff.roles:
-        raise staff.refusal
+    require_staff(caller, side)
     picked = {} if store_id is None else {"store": store_id}
-    row = await conn.one(_STATISTICS[side, store_id is not None], caller=caller.id, **picked)
+    query = _staff_store(side, store_id is not None, columns)
+    row = await conn.one(query, caller=caller.id, **picked)
     if row is None:
-        raise staff.refusal
+        raise STAFF[side].refusal
+    return row
+
+
+async def store_statistics(
+    conn: Conn, *, caller: Actor, side: StoreSide, store_id: int | None = None
+) -> StoreStatistics:
+    """The counters of one of the caller's stores on ``side`` (see :func:`staff_store`)."""
+    row = await staff_store(
+        conn, caller=caller, side=side, store_id=store_id, columns=StoreStatistics._fields
+    )
     return StoreStatistics._make(row)

@@ -1,7 +1,7 @@
 """The store's own profile and gallery, edited by its manager (API.md §5).
 
 Every statement is filtered by the caller's stores on the manager side (the stores they
-manage, :data:`hojre.catalog.service._STAFF`); a caller who is no store manager is refused
+manage, :data:`hojre.catalog.service.STAFF`); a caller who is no store manager is refused
 before any statement. An id of another store's record answers that record's "not found".
 """
 
@@ -25,7 +25,13 @@ from sqlalchemy import (
 from hojre.accounts.service import Actor
 from hojre.catalog.errors import MediaNotFound, ProductNotFound
 from hojre.catalog.models import Media, Product, Status, Store
-from hojre.catalog.service import _STAFF, StoreSide
+from hojre.catalog.service import (
+    STAFF,
+    StoreSide,
+    require_staff,
+    staff_store,
+    staff_store_filter,
+)
 from hojre.core.checks import TextRules, check_int, check_texts
 from hojre.core.clock import utcnow
 from hojre.core.db import UTCDateTime, update_sent
@@ -36,8 +42,7 @@ from hojre.core.text import plain_text
 from hojre.geo.checks import Places, check_places
 from hojre.interactions.registry import TargetKind
 
-_MANAGER: Final = _STAFF[StoreSide.manager]
-_PICKED = bindparam("store", type_=Integer)
+_MANAGER: Final = STAFF[StoreSide.manager]
 
 # -- the store's profile ---------------------------------------------------------------------
 
@@ -76,32 +81,18 @@ class StoreChanges:
 
 
 def _managed(picked: bool) -> ColumnElement[bool]:
-    """One of the caller's stores (``picked``: the one given, if it is theirs)."""
-    mine = Store.id.in_(_MANAGER.stores)
-    return and_(mine, Store.id == _PICKED) if picked else mine
+    return staff_store_filter(StoreSide.manager, picked=picked)
 
 
-def _first_store(picked: bool) -> Query:
-    return Query(
-        select(Store.id, Store.country_id, Store.state_id, Store.city_id, Store.hood_id)
-        .where(_managed(picked))
-        .order_by(Store.id)
-        .limit(1)
-    )
-
-
-_FIRST_STORE = {picked: _first_store(picked) for picked in (False, True)}
+_PLACES = ("id", "country_id", "state_id", "city_id", "hood_id")
 
 
 async def _store_of(conn: Conn, caller: Actor, store_id: int | None) -> tuple[int, Places]:
     """The caller's store (``store_id``, or their first by id) and its places: one
     statement. Anyone else, or a store that is not theirs, is refused as statistics does."""
-    if caller.role not in _MANAGER.roles:
-        raise _MANAGER.refusal
-    picked = {} if store_id is None else {"store": store_id}
-    row = await conn.one(_FIRST_STORE[store_id is not None], caller=caller.id, **picked)
-    if row is None:
-        raise _MANAGER.refusal
+    row = await staff_store(
+        conn, caller=caller, side=StoreSide.manager, store_id=store_id, columns=_PLACES
+    )
     return row[0], Places(*row[1:])
 
 
@@ -202,8 +193,7 @@ async def add_store_media(
 ) -> int:
     """Add an image (or video) to the gallery of one of the caller's stores; its id. One
     statement (none for a refused role or invalid input)."""
-    if caller.role not in _MANAGER.roles:
-        raise _MANAGER.refusal
+    require_staff(caller, StoreSide.manager)
     values = _check_media(new)
     picked = {} if store_id is None else {"store": store_id}
     row = await conn.one(
@@ -230,8 +220,7 @@ _DELETE_MEDIA = Query(
 async def delete_store_media(conn: Conn, *, caller: Actor, media_id: int) -> None:
     """Remove an item from the gallery of one of the caller's stores (the row goes; the
     uploaded file stays: other records may name it). One statement."""
-    if caller.role not in _MANAGER.roles:
-        raise _MANAGER.refusal
+    require_staff(caller, StoreSide.manager)
     if await conn.one(_DELETE_MEDIA, caller=caller.id, media=media_id) is None:
         raise MediaNotFound
 
@@ -279,8 +268,7 @@ _PRODUCT_MEDIA = Query(
 async def product_media(conn: Conn, *, caller: Actor, product_id: int) -> list[MediaItem]:
     """The media of a product of one of the caller's stores: one statement (a product with
     no media: one row of NULLs, told apart from no product at all)."""
-    if caller.role not in _MANAGER.roles:
-        raise _MANAGER.refusal
+    require_staff(caller, StoreSide.manager)
     rows = await conn.all(_PRODUCT_MEDIA, caller=caller.id, product=product_id)
     if not rows:
         raise ProductNotFound
