@@ -265,3 +265,18 @@ def count_statements(hub: Hub) -> Iterator[list[str]]:
     finally:
         event.remove(engine, "before_cursor_execute", record)
         sql.statement_listeners.remove(statements.append)
+
+
+async def asgi_exchange(app: Any, scope: dict[str, Any], body: bytes = b"") -> list[Any]:
+    """The messages ``app`` sends for one request of ``scope`` whose body is ``body`` (sent in
+    one piece), called as a server would, without one: query bytes reach it as written."""
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent

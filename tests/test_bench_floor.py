@@ -17,6 +17,7 @@ import pytest
 
 from hojre.core.logging import AccessLog
 from hojre.web_v1.app import PING
+from tests.factories import asgi_exchange
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
@@ -38,16 +39,7 @@ async def _get(app: Any, path: str, query: bytes = b"", method: str = "GET") -> 
         "type": "http", "method": method, "path": path, "query_string": query,
         "http_version": "1.1", "client": ("127.0.0.1", 5000), "headers": [],
     }  # fmt: skip
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    start, body = sent
+    start, body = await asgi_exchange(app, scope)
     assert start["type"] == "http.response.start"
     headers = dict(start["headers"])
     assert headers[b"content-length"] == str(len(body["body"])).encode()

@@ -17,6 +17,7 @@ from uvicorn.logging import AccessFormatter
 from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
 from hojre.core.logging import REDACTED, AccessLog, RedactFilter, access_line, redact
+from tests.factories import asgi_exchange
 
 R = REDACTED
 
@@ -225,16 +226,7 @@ def _answering(status: int) -> Any:
 
 
 async def _request(app: Any, scope: Scope) -> list[Message]:
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    return sent
+    return await asgi_exchange(app, scope)
 
 
 @pytest.mark.anyio

@@ -19,6 +19,7 @@ from hojre.core.hub import Hub
 from hojre.web_v1.app import create_app
 from hojre.web_v1.params import BadRequestBody, collect_params, plain_name
 from tests.conftest import Api, app_client, make_settings
+from tests.factories import asgi_exchange
 
 pytestmark = pytest.mark.anyio
 
@@ -200,15 +201,7 @@ async def raw_request(hub: Hub, method: str, path: str, query: bytes) -> tuple[i
         "server": ("testserver", 80),
         "client": ("127.0.0.1", 1234),
     }
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
+    sent = await asgi_exchange(app, scope)
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return status, orjson.loads(body)
