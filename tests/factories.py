@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -267,7 +267,7 @@ def count_statements(hub: Hub) -> Iterator[list[str]]:
         sql.statement_listeners.remove(statements.append)
 
 
-async def asgi_exchange(app: Any, scope: dict[str, Any], body: bytes = b"") -> list[Any]:
+async def asgi_exchange(app: Any, scope: MutableMapping[str, Any], body: bytes = b"") -> list[Any]:
     """The messages ``app`` sends for one request of ``scope`` whose body is ``body`` (sent in
     one piece), called as a server would, without one: query bytes reach it as written."""
     sent: list[Any] = []
