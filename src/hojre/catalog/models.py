@@ -29,6 +29,9 @@ class Status(StrEnum):
     inactive = "inactive"
     # A product its store deleted: kept for the interactions' history, shown nowhere.
     deleted = "deleted"
+    # A registered store before an operator's word (API.md §5): its staff see it, nobody else.
+    pending = "pending"
+    rejected = "rejected"
 
 
 class Counters:

@@ -29,7 +29,10 @@ from hojre.web_v1 import (
     geo,
     interactions,
     messaging,
+    sellers,
+    store_customers,
     store_profile,
+    store_register,
     store_side,
 )
 from hojre.web_v1.endpoint import SERVER_ERROR, Dispatch, V1Router, json_response
@@ -47,6 +50,9 @@ ROUTERS: tuple[V1Router, ...] = (
     messaging.router,
     store_side.router,
     store_profile.router,
+    sellers.router,
+    store_register.router,
+    store_customers.router,
 )
 PING = b'{"status":"success","message":"pong","data":""}'
 

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hojre.accounts import presence
 from hojre.accounts import service as accounts
 from hojre.accounts.schemas import Location
 from hojre.accounts.service import Caller, Client
@@ -30,6 +31,7 @@ from hojre.core.ratelimit import Window, check
 from hojre.core.settings import Settings
 from hojre.core.sql import Conn, Query
 from hojre.core.text import ascii_digits, normalize_cellphone
+from hojre.customers import service as customers
 from hojre.web_v1.envelopes import error
 from hojre.web_v1.guard import BodyTooLarge
 from hojre.web_v1.messages import render as render_refusal
@@ -145,9 +147,11 @@ class Call(Generic[P]):
         if not self.located:  # once, wherever the login ran
             self.located = True
             accounts.note_token_use(self.conn, self.hub, user=self.user)
+            presence.note_seen(self.conn, self.hub, user=self.user)
             where = parse_location(self.raw)
             if where is not None:
                 accounts.record_location(self.conn, self.hub, user=self.user, where=where)
+                customers.note_location(self.conn, self.hub, user=self.user, where=where)
         return self.user
 
 
