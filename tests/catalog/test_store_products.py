@@ -293,3 +293,95 @@ async def test_parallel_edits_of_one_product(pg_api: Api) -> None:
                 select(Product.title, Product.price, Product.top).where(Product.id == product)
             )).one()  # fmt: skip
         assert tuple(row) in {("عنوان الف", 1, "yes"), ("عنوان ب", 2, "no")}
+
+
+async def media_of(person: Person, product: int) -> list[tuple[str, str, int]]:
+    body = await person.post("/store-manager/unique-product", id=product)
+    assert body["status"] == "success" and body["message"] == "media result", body
+    return [(m["type"], m["source"], m["order"]) for m in body["data"]]
+
+
+@pytest.mark.parametrize("side", SIDES)
+async def test_gallery_and_video_slots(cast: Cast, api: Api, side: str) -> None:
+    """``Gallery[1]`` … ``Gallery[3]`` are the product's images of order 1 … 3, ``video`` its
+    video (order 4); an edit replaces what it sends and "" empties a slot."""
+    shop = await cast.shop()
+    person, manager = staff(shop, side), manager_of(shop)
+    product = await add(person, side, **{"Gallery[1]": "img/p/a.jpg", "Gallery[3]": "img/p/c.jpg",
+                        "video": "https://cdn.example.com/v.mp4"})  # fmt: skip
+    assert await media_of(manager, product) == [
+        ("image", "img/p/a.jpg", 1), ("image", "img/p/c.jpg", 3),
+        ("video", "https://cdn.example.com/v.mp4", 4),
+    ]  # fmt: skip
+    body = await person.post(f"{side}/edit-product", product=product,
+                             **{"Gallery[1]": "img/p/a2.jpg", "Gallery[2]": "img/p/b.jpg",
+                                "Gallery[3]": "", "Product[price]": "7"})  # fmt: skip
+    assert body == {"status": "success", "message": "product updated successfully", "data": ""}
+    assert await media_of(manager, product) == [
+        ("image", "img/p/a2.jpg", 1), ("image", "img/p/b.jpg", 2),
+        ("video", "https://cdn.example.com/v.mp4", 4),
+    ]  # fmt: skip
+    # An edit of other fields leaves the media; the public page shows them by order.
+    await person.post(f"{side}/edit-product", product=product, title="کیف نو")
+    assert len(await media_of(manager, product)) == 3
+    await person.post(f"{side}/edit-product", product=product, video="")
+    page = await api.get(f"/products/{product}")
+    sources = [m["source"] for m in page["productMedia"]]
+    assert sources == ["img/p/a2.jpg", "img/p/b.jpg"]
+
+
+async def test_gallery_validation_writes_nothing(cast: Cast) -> None:
+    shop = await cast.shop()
+    manager = manager_of(shop)
+    product = await add(manager, "/store-manager", **{"Gallery[2]": "img/p/b.jpg"})
+    bad = {"Gallery[1]": "javascript:alert(1)", "Gallery[2]": "", "Gallery[3]": "i" * 256,
+           "video": "ftp://x/y.mp4"}  # fmt: skip
+    expected = invalid(
+        "Gallery 1 must be a relative path or an http(s) URL.",
+        "Gallery 3 should contain at most 255 characters.",
+        "Video must be a relative path or an http(s) URL.",
+    )
+    assert await manager.post("/store-manager/add-product", title="ک", price="1", **bad) == expected
+    assert await manager.post("/store-manager/edit-product", product=product, **bad) == expected
+    assert await media_of(manager, product) == [("image", "img/p/b.jpg", 2)]
+
+
+async def test_media_statements_are_constant(cast: Cast) -> None:
+    """Add: one more statement for any number of media; edit: two more."""
+    await cast.customer()
+    shop = await cast.shop()
+    manager = manager_of(shop)
+    counts = []
+    for sent in ({"Gallery[1]": "img/a.jpg"},
+                 {"Gallery[1]": "img/a.jpg", "Gallery[2]": "img/b.jpg", "Gallery[3]": "img/c.jpg",
+                  "video": "img/v.mp4"}):  # fmt: skip
+        with count_statements(cast.hub) as sql:
+            product = await add(manager, "/store-manager", **sent)
+        counts.append(len(sql))
+        with count_statements(cast.hub) as sql:
+            body = await manager.post("/store-manager/edit-product", product=product, **sent)
+            assert body["status"] == "success"
+        counts.append(len(sql))
+    # add: login, store, slugs, insert, media (no category sent); edit: login, update, clear, fill
+    assert counts == [5, 4, 5, 4]
+
+
+async def test_parallel_edits_of_one_slot(pg_api: Api) -> None:
+    """Two edits of one product's gallery at once: each slot ends with one item, from one of
+    the two edits whole (the product's row lock orders them)."""
+    cast = Cast(pg_api)
+    shop = await cast.shop()
+    manager = manager_of(shop)
+    product = await add(manager, "/store-manager")
+    for _ in range(5):
+        await asyncio.gather(
+            manager.post("/store-manager/edit-product", product=product,
+                         **{"Gallery[1]": "img/a1.jpg", "Gallery[2]": "img/a2.jpg"}),
+            shop.seller.post("/seller/edit-product", product=product,
+                             **{"Gallery[1]": "img/b1.jpg", "Gallery[2]": "img/b2.jpg"}),
+        )  # fmt: skip
+        media = await media_of(manager, product)
+        assert media in (
+            [("image", "img/a1.jpg", 1), ("image", "img/a2.jpg", 2)],
+            [("image", "img/b1.jpg", 1), ("image", "img/b2.jpg", 2)],
+        )

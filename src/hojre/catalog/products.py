@@ -6,6 +6,11 @@ names the caller's stores, so another store's product is "not found", never show
 Each call runs a constant number of statements, none for a role that has no stores on that
 side. Deleting is soft (``status`` ``deleted``): :func:`hojre.catalog.models.visible` keeps a
 deleted product out of every public list and composite, and the store's own list leaves it out.
+
+A product's pictures beside its main image are media in fixed slots (``Gallery[1]`` …
+``Gallery[3]``: images of order 1 … 3; ``video``: the video, order 4, after them), so an edit
+replaces a slot instead of piling up copies, and ``unique-product`` and the public product page
+show them by order.
 """
 
 from __future__ import annotations
@@ -15,11 +20,11 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Integer, bindparam, select, update
+from sqlalchemy import Integer, String, and_, bindparam, delete, insert, or_, select, update
 
 from hojre.accounts.service import Actor
 from hojre.catalog.errors import ProductNotFound
-from hojre.catalog.models import BazaarCategory, Product, Status
+from hojre.catalog.models import BazaarCategory, Media, Product, Status
 from hojre.catalog.service import (
     STAFF,
     StoreSide,
@@ -34,6 +39,7 @@ from hojre.core.errors import FieldProblem, Rule, ValidationFailed
 from hojre.core.pagination import Page, PagedQuery, PageRequest
 from hojre.core.sql import Conn, Query
 from hojre.core.text import drop_controls, link_ok, parse_int, plain_text
+from hojre.interactions.registry import TargetKind
 
 TITLE_MAX: Final = 200  # the column's length
 DESCRIPTION_MAX: Final = 10_000
@@ -48,6 +54,20 @@ _CALLER = bindparam("caller", type_=Integer)
 _PRODUCT = bindparam("product", type_=Integer)
 
 
+class Slot(NamedTuple):
+    """One of a product's media places: its media ``type`` and ``order``; ``field`` names it
+    in a validation message ("Gallery 1 …")."""
+
+    type: str
+    order: int
+    field: str
+
+
+GALLERY: Final = tuple(Slot("image", n, f"gallery_{n}") for n in (1, 2, 3))
+VIDEO: Final = Slot("video", 4, "video")
+SLOTS: Final = (*GALLERY, VIDEO)
+
+
 @dataclass(frozen=True, slots=True)
 class ProductFields:
     """What add-product and edit-product sent, as typed; None: not sent (on edit: kept)."""
@@ -58,6 +78,8 @@ class ProductFields:
     description: str | None = None
     price: str | None = None
     top: str | None = None
+    # ``Gallery[1]`` … ``Gallery[3]``, then ``video``: a path or URL; "" empties the slot.
+    media: tuple[str | None, ...] = (None,) * len(SLOTS)
 
 
 class StoreProductItem(NamedTuple):
@@ -97,8 +119,24 @@ async def own_store(conn: Conn, *, caller: Actor, side: StoreSide, store_id: int
 _CATEGORY = Query(select(BazaarCategory.id).where(BazaarCategory.id == bindparam("category")))
 
 
-async def _check(conn: Conn, sent: ProductFields, *, creating: bool) -> dict[str, Any]:
-    """Every rule at once (one statement at most: the category); the clean values by column.
+def _image(field: str, raw: str, problems: list[FieldProblem]) -> str:
+    """A picture's path as typed (controls dropped): a relative path of ours or an http(s)
+    URL, as an avatar is."""
+    image = drop_controls(raw).strip()
+    if len(image) > IMAGE_MAX:
+        problems.append(FieldProblem(field, Rule.too_long, IMAGE_MAX))
+    elif image and not link_ok(image):
+        problems.append(FieldProblem(field, Rule.not_link))
+    return image
+
+
+class Checked(NamedTuple):
+    columns: dict[str, Any]  # the product's, by column name
+    media: dict[Slot, str]  # the slots sent: their source ("": emptied)
+
+
+async def _check(conn: Conn, sent: ProductFields, *, creating: bool) -> Checked:
+    """Every rule at once (one statement at most: the category); the clean values.
 
     Creating, ``title`` and ``price`` are required, the others take their defaults; editing,
     a field not sent keeps its value and a field sent obeys the same rules.
@@ -113,12 +151,7 @@ async def _check(conn: Conn, sent: ProductFields, *, creating: bool) -> dict[str
             problems.append(FieldProblem("title", Rule.too_long, TITLE_MAX))
         clean["title"] = title
     if sent.main_image is not None or creating:
-        image = drop_controls(sent.main_image or "").strip()
-        if len(image) > IMAGE_MAX:
-            problems.append(FieldProblem("main_image", Rule.too_long, IMAGE_MAX))
-        elif image and not link_ok(image):
-            problems.append(FieldProblem("main_image", Rule.not_link))
-        clean["main_image"] = image or DEFAULT_IMAGE
+        clean["main_image"] = _image("main_image", sent.main_image or "", problems) or DEFAULT_IMAGE
     if sent.category is not None or creating:
         raw = (sent.category or "").strip()
         category = parse_int(raw) if raw else None
@@ -147,9 +180,62 @@ async def _check(conn: Conn, sent: ProductFields, *, creating: bool) -> dict[str
         if top not in TOP:
             problems.append(FieldProblem("top", Rule.invalid))
         clean["top"] = top
+    media = {
+        slot: _image(slot.field, raw, problems)
+        for slot, raw in zip(SLOTS, sent.media, strict=True)
+        if raw is not None
+    }
     if problems:
         raise ValidationFailed(problems)
-    return clean
+    return Checked(clean, media)
+
+
+# -- the media slots --------------------------------------------------------------------------
+
+_PRODUCT_MEDIA = and_(Media.target == TargetKind.product, Media.target_id == _PRODUCT)
+
+
+@cache
+def _clear_slots(slots: tuple[Slot, ...]) -> Query:
+    taken = or_(*(and_(Media.type == slot.type, Media.order == slot.order) for slot in slots))
+    return Query(delete(Media).where(_PRODUCT_MEDIA, taken))
+
+
+@cache
+def _fill_slots(count: int) -> Query:
+    """One INSERT of ``count`` media of the product (``type{i}``, ``source{i}``, ``order{i}``)."""
+    now = bindparam("now", type_=UTCDateTime())
+    rows = [
+        {
+            "target": bindparam("target", type_=String()), "target_id": _PRODUCT,
+            "title": bindparam("title", type_=String()),
+            "type": bindparam(f"type{i}", type_=String()),
+            "source": bindparam(f"source{i}", type_=String()),
+            "order": bindparam(f"order{i}", type_=Integer()),
+            "status": bindparam("status", type_=String()), "created_at": now, "updated_at": now,
+        }
+        for i in range(count)
+    ]  # fmt: skip
+    return Query(insert(Media).values(rows))
+
+
+async def _set_media(
+    conn: Conn, product_id: int, title: str, media: dict[Slot, str], *, creating: bool
+) -> None:
+    """Put what was sent in its slots: each sent slot emptied (editing), then the filled ones
+    inserted. Two statements at most, whatever was sent; none when nothing was."""
+    if not creating and media:
+        await conn.run(_clear_slots(tuple(media)), product=product_id)
+    filled = [(slot, source) for slot, source in media.items() if source]
+    if not filled:
+        return
+    values: dict[str, Any] = {}
+    for i, (slot, source) in enumerate(filled):
+        values |= {f"type{i}": slot.type, f"source{i}": source, f"order{i}": slot.order}
+    await conn.run(
+        _fill_slots(len(filled)), product=product_id, target=TargetKind.product.value,
+        title=title, status=Status.active.value, now=utcnow(), **values,
+    )  # fmt: skip
 
 
 # -- list, add, edit, delete ------------------------------------------------------------------
@@ -175,15 +261,15 @@ async def add_product(
     conn: Conn, *, caller: Actor, side: StoreSide, store_id: int | None, sent: ProductFields
 ) -> int:
     """A new active product of one of the caller's stores, its slug from the title; its id.
-    Four statements: the store, the category, the slugs in use and the insert (one more
-    per slug a parallel writer took first)."""
+    Five statements at most: the store, the category, the slugs in use, the insert (one more
+    per slug a parallel writer took first) and its media."""
     store = await own_store(conn, caller=caller, side=side, store_id=store_id)
-    clean = await _check(conn, sent, creating=True)
-    values = {**clean, "store_id": store, "status": Status.active}
-    row = await unique_slug(
-        conn, Product, clean["title"], insert=slug_insert(conn, Product, values)
-    )
-    return row.id
+    checked = await _check(conn, sent, creating=True)
+    title = checked.columns["title"]
+    values = {**checked.columns, "store_id": store, "status": Status.active}
+    row = await unique_slug(conn, Product, title, insert=slug_insert(conn, Product, values))
+    await _set_media(conn, row.id, title, checked.media, creating=True)
+    return int(row.id)
 
 
 @cache
@@ -198,7 +284,7 @@ def _edit(side: StoreSide, columns: frozenset[str]) -> Query:
             Product.store_id.in_(STAFF[side].stores),
         )
         .values(**values, updated_at=bindparam("now", type_=UTCDateTime()))
-        .returning(Product.id)
+        .returning(Product.id, Product.title)
     )
 
 
@@ -206,15 +292,19 @@ async def edit_product(
     conn: Conn, *, caller: Actor, side: StoreSide, product_id: int, sent: ProductFields
 ) -> None:
     """Change what was sent of a product of the caller's stores on ``side``; the slug stays
-    (links to the product keep working). The category check and one UPDATE: parallel edits
-    queue on the row, each whole, the last one's values stay. Not theirs, deleted or no such
+    (links to the product keep working). The category check, one UPDATE and, when media were
+    sent, their two: the UPDATE locks the row first, so parallel edits queue on it, each whole
+    (its media with it), and the last one's values stay. Not theirs, deleted or no such
     product: :class:`ProductNotFound`."""
     require_staff(caller, side)
-    clean = await _check(conn, sent, creating=False)
-    query = _edit(side, frozenset(clean))
-    row = await conn.one(query, product=product_id, caller=caller.id, now=utcnow(), **clean)
+    checked = await _check(conn, sent, creating=False)
+    query = _edit(side, frozenset(checked.columns))
+    row = await conn.one(
+        query, product=product_id, caller=caller.id, now=utcnow(), **checked.columns
+    )
     if row is None:
         raise ProductNotFound
+    await _set_media(conn, product_id, row[1], checked.media, creating=False)
 
 
 async def delete_product(conn: Conn, *, caller: Actor, side: StoreSide, product_id: int) -> None:

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar
 
 import orjson
@@ -53,6 +54,12 @@ class V1Params(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
     # Lists read ``page`` and ``per-page`` from the raw params; this documents them.
     paged: ClassVar[bool] = False
+
+
+@cache
+def wire_names(params: type[V1Params]) -> tuple[tuple[str, str], ...]:
+    """Each field's name and the param it is read from (its alias: ``Gallery[1]``)."""
+    return tuple((name, info.alias or name) for name, info in params.model_fields.items())
 
 
 class NoParams(V1Params):
@@ -347,7 +354,7 @@ async def _run(endpoint: Endpoint, request: Request, hub: Hub) -> Response:
         elif endpoint.cacheable:
             headers["Cache-Control"] = "public, max-age=300"
         params = endpoint.params.model_construct(
-            None, **{name: raw[name] for name in endpoint.params.model_fields if name in raw}
+            None, **{name: raw[wire] for name, wire in wire_names(endpoint.params) if wire in raw}
         )
         call: Call[Any] = Call(
             request=request,

@@ -121,6 +121,11 @@ def render_store_product(item: StoreProductItem) -> dict[str, Any]:
     }
 
 
+_PICTURE = (
+    "Picture {n} of the product's gallery: an uploaded path or an http(s) URL; sent empty: removed."
+)
+
+
 class ProductFieldParams(V1Params):
     title: str | None = param("`Product[title]`: the name (required to add).")
     mainImage: str | None = param(
@@ -130,6 +135,12 @@ class ProductFieldParams(V1Params):
     description: str | None = param("`Product[description]`.")
     price: str | None = param("`Product[price]`: rials, an integer ≥ 0 (required to add).")
     top: str | None = param("`Product[top]`: `yes` or `no` (default `no`).", enum=["yes", "no"])
+    gallery_1: str | None = param(_PICTURE.format(n=1), alias="Gallery[1]")
+    gallery_2: str | None = param(_PICTURE.format(n=2), alias="Gallery[2]")
+    gallery_3: str | None = param(_PICTURE.format(n=3), alias="Gallery[3]")
+    video: str | None = param(
+        "The product's video: an uploaded path or an http(s) URL; sent empty: removed."
+    )
 
 
 class AddProductParams(StoreParams, ProductFieldParams):
@@ -152,6 +163,7 @@ def product_fields(params: ProductFieldParams) -> ProductFields:
         description=params.description,
         price=params.price,
         top=params.top,
+        media=(params.gallery_1, params.gallery_2, params.gallery_3, params.video),
     )
 
 
