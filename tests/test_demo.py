@@ -149,12 +149,22 @@ async def test_reserved_cellphone_taken(hub: Hub) -> None:
 async def _assert_accounts(
     session: AsyncSession, accounts: list[DemoAccount], first_store: int | None
 ) -> None:
-    assert [a.cellphone for a in accounts] == [cellphone for cellphone, *_ in DEMO_USERS]
-    assert [a.role for a in accounts] == [
+    named, staff = accounts[: len(DEMO_USERS)], accounts[len(DEMO_USERS) :]
+    assert [a.cellphone for a in named] == [cellphone for cellphone, *_ in DEMO_USERS]
+    assert [a.role for a in named] == [
         "customer", "customer", "seller", "store-manager", "admin",
     ]  # fmt: skip
-    assert [a.store for a in accounts] == [None, None, first_store, first_store, None]
-    seller, manager = accounts[2], accounts[3]
+    assert [a.store for a in named] == [None, None, first_store, first_store, None]
+    seller, manager = named[2], named[3]
+    # Then the rest of the staff of the named manager's store and of one other manager's:
+    # two managers of different stores with their sellers, all with the demo password.
+    assert {a.role for a in staff} == {"seller", "store-manager"}
+    managers = [manager, *(a for a in staff if a.role == "store-manager")]
+    assert len(managers) == 2 and len({m.store for m in managers}) == 2
+    assert first_store in {m.store for m in managers}
+    for store in {m.store for m in managers}:
+        assert any(a.role == "seller" and a.store == store for a in accounts), store
+    assert {a.password for a in accounts} == {PASSWORD}
     link = await session.scalar(
         select(StoreSeller).where(
             StoreSeller.user_id == seller.id, StoreSeller.store_id == first_store

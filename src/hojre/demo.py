@@ -96,7 +96,7 @@ async def load_demo(db: Database, password: str, *, seed: int = DEMO_SEED) -> li
                 password_hash=password_hash,
                 named=_marketplace_people(named),
             )
-        return await _accounts(session, named, password)
+        return await _accounts(session, [*named, *await _staff(session, named)], password)
 
 
 async def existing_demo(db: Database, password: str) -> list[DemoAccount]:
@@ -104,7 +104,38 @@ async def existing_demo(db: Database, password: str) -> list[DemoAccount]:
     async with db.unit_of_work(write=False) as session:
         users = await _named_users(session)
         present = [users[c] for c, *_ in DEMO_USERS if c in users]
-        return await _accounts(session, present, password)
+        return await _accounts(session, [*present, *await _staff(session, present)], password)
+
+
+STAFFED_STORES: Final = 2  # stores of different managers whose staff the accounts list
+
+
+async def _staff(session: AsyncSession, listed: list[User]) -> list[User]:
+    """The managers and active sellers of the first stores (by id) of :data:`STAFFED_STORES`
+    different managers, the named ones' store first, so a store owner's walk-through has two
+    stores to compare; the users not listed already, managers before their sellers."""
+    rows = await session.execute(
+        select(Store.id, Store.manager_id)
+        .where(Store.manager_id.is_not(None), Store.parent_id.is_(None))
+        .order_by(Store.id)
+        .limit(STAFFED_STORES * 4)
+    )
+    stores: dict[int, int] = {}  # manager → their first store
+    for store_id, manager_id in rows:
+        if len(stores) < STAFFED_STORES:
+            stores.setdefault(manager_id, store_id)
+    sellers = await session.execute(
+        select(StoreSeller.store_id, StoreSeller.user_id)
+        .where(StoreSeller.store_id.in_(stores.values()), StoreSeller.status == Status.active)
+        .order_by(StoreSeller.store_id, StoreSeller.user_id)
+    )
+    staff_of = {store_id: [manager] for manager, store_id in stores.items()}
+    for store_id, user_id in sellers:
+        staff_of[store_id].append(user_id)
+    seen = {u.id for u in listed}
+    order = [u for store_id in sorted(staff_of) for u in staff_of[store_id] if u not in seen]
+    found = {u.id: u for u in await session.scalars(select(User).where(User.id.in_(order)))}
+    return [found[user_id] for user_id in dict.fromkeys(order)]
 
 
 async def is_empty(db: Database) -> bool:
