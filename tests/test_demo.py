@@ -162,8 +162,8 @@ async def _assert_accounts(
     managers = [manager, *(a for a in staff if a.role == "store-manager")]
     assert len(managers) == 2 and len({m.store for m in managers}) == 2
     assert first_store in {m.store for m in managers}
-    for store in {m.store for m in managers}:
-        assert any(a.role == "seller" and a.store == store for a in accounts), store
+    for staffed in {m.store for m in managers}:
+        assert any(a.role == "seller" and a.store == staffed for a in accounts), staffed
     assert {a.password for a in accounts} == {PASSWORD}
     link = await session.scalar(
         select(StoreSeller).where(

@@ -122,7 +122,7 @@ async def _staff(session: AsyncSession, listed: list[User]) -> list[User]:
     )
     stores: dict[int, int] = {}  # manager → their first store
     for store_id, manager_id in rows:
-        if len(stores) < STAFFED_STORES:
+        if manager_id is not None and len(stores) < STAFFED_STORES:
             stores.setdefault(manager_id, store_id)
     sellers = await session.execute(
         select(StoreSeller.store_id, StoreSeller.user_id)
