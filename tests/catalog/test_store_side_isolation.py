@@ -147,7 +147,7 @@ async def _fingerprint(cast: Cast, store_id: int) -> list[tuple[Any, ...]]:
         rows: list[tuple[Any, ...]] = []
         for query in queries:
             for row in (await session.scalars(query)).all():
-                table = row.__table__  # type: ignore[attr-defined]
+                table = row.__table__
                 rows.append(tuple(getattr(row, c.key) for c in table.columns))
         return sorted(rows, key=repr)
 
