@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import pytest
@@ -385,3 +385,43 @@ async def test_parallel_edits_of_one_slot(pg_api: Api) -> None:
             [("image", "img/a1.jpg", 1), ("image", "img/a2.jpg", 2)],
             [("image", "img/b1.jpg", 1), ("image", "img/b2.jpg", 2)],
         )
+
+
+async def test_delete_while_customers_like(pg_api: Api) -> None:
+    """Customers like a product while its manager deletes it: each like is either in (row and
+    counter, "Liked") or refused ("Target Not Found"); the counter equals the rows after."""
+    from hojre.interactions.models import Mark
+
+    cast = Cast(pg_api)
+    shop = await cast.shop()
+    manager = manager_of(shop)
+    customers = [await cast.customer() for _ in range(20)]
+    seen: set[str] = set()
+
+    async def later(delay: float, call: Awaitable[Any]) -> Any:
+        await asyncio.sleep(delay)
+        return await call
+
+    for round_ in range(15):  # until the delete fell among the likes (3 rounds at least)
+        if round_ >= 3 and seen == {"Liked", "Target Not Found"}:
+            break
+        product = await add(manager, "/store-manager")
+        # Spread over the delete's own time, so some likes land before it and some after.
+        likes = [
+            later(0.002 * i, c.post("/user/add-like", target="product", id=product))
+            for i, c in enumerate(customers)
+        ]
+        delete = later(0.002 * (4 + 3 * (round_ % 5)),
+                       manager.post("/store-manager/delete-product", product=product))  # fmt: skip
+        *answers, deleted = await asyncio.gather(*likes, delete)
+        assert deleted == {"status": "success", "message": "Product Deleted", "data": ""}
+        outcomes = {a["message"] for a in answers}
+        assert outcomes <= {"Liked", "Target Not Found"}, answers
+        seen |= outcomes
+        async with pg_api.hub.db.unit_of_work(write=False) as session:
+            liked = await session.scalar(select(Product.liked).where(Product.id == product))
+            rows = len((await session.scalars(select(Mark.id).where(
+                Mark.target == "product", Mark.target_id == product, Mark.kind == "like"
+            ))).all())  # fmt: skip
+        assert liked == rows == sum(a["message"] == "Liked" for a in answers)
+    assert seen == {"Liked", "Target Not Found"}  # the delete fell among the likes
