@@ -18,9 +18,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, cast
 
-from sqlalchemy import Integer, String, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    union_all,
+    update,
+)
 
 from hojre.accounts.service import Actor
 from hojre.catalog.errors import ProductNotFound
@@ -192,31 +204,38 @@ async def _check(conn: Conn, sent: ProductFields, *, creating: bool) -> Checked:
 
 # -- the media slots --------------------------------------------------------------------------
 
+# The table, not the mapped class: run in an ORM session (the demo's), a statement on the class
+# with parameters is taken for the ORM's bulk form.
+_MEDIA: Final = cast(Table, Media.__table__)
 _PRODUCT_MEDIA = and_(Media.target == TargetKind.product, Media.target_id == _PRODUCT)
 
 
 @cache
 def _clear_slots(slots: tuple[Slot, ...]) -> Query:
     taken = or_(*(and_(Media.type == slot.type, Media.order == slot.order) for slot in slots))
-    return Query(delete(Media).where(_PRODUCT_MEDIA, taken))
+    return Query(delete(_MEDIA).where(_PRODUCT_MEDIA, taken))
+
+
+_SLOT_COLUMNS: Final = ("target", "target_id", "title", "type", "source", "order", "status",
+                        "created_at", "updated_at")  # fmt: skip
 
 
 @cache
 def _fill_slots(count: int) -> Query:
-    """One INSERT of ``count`` media of the product (``type{i}``, ``source{i}``, ``order{i}``)."""
+    """One INSERT of ``count`` media of the product (``type{i}``, ``source{i}``, ``order{i}``),
+    as a SELECT per row: a multi-row VALUES with shared parameters is not one statement under
+    every driver the services run on (the ORM session's renames them)."""
     now = bindparam("now", type_=UTCDateTime())
     rows = [
-        {
-            "target": bindparam("target", type_=String()), "target_id": _PRODUCT,
-            "title": bindparam("title", type_=String()),
-            "type": bindparam(f"type{i}", type_=String()),
-            "source": bindparam(f"source{i}", type_=String()),
-            "order": bindparam(f"order{i}", type_=Integer()),
-            "status": bindparam("status", type_=String()), "created_at": now, "updated_at": now,
-        }
+        select(
+            bindparam("target", type_=String()), _PRODUCT, bindparam("title", type_=String()),
+            bindparam(f"type{i}", type_=String()), bindparam(f"source{i}", type_=String()),
+            bindparam(f"order{i}", type_=Integer()), bindparam("status", type_=String()), now,
+            now,
+        )
         for i in range(count)
     ]  # fmt: skip
-    return Query(insert(Media).values(rows))
+    return Query(insert(_MEDIA).from_select(list(_SLOT_COLUMNS), union_all(*rows)))
 
 
 async def _set_media(

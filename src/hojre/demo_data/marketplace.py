@@ -5,9 +5,11 @@ their conversations with the stores (chats, messages to stores, offers; see
 
 The same seed gives the same rows: one ``random.Random`` and one seeded Faker drive every
 choice, every timestamp is counted back from :data:`BASE_TIME`, and nothing depends on the
-ids the database hands out. Catalogue rows are added in bulk; interactions go through the
-interactions service, so the counters equal the rows exactly as in production, and
-conversations through the messaging service. The caller
+ids the database hands out. Bazaars, malls and stores are added in bulk; products (with their
+gallery) are added by each store's manager through the store side's service, as the
+store-manager app adds them, and then dated back to their planned time; interactions go
+through the interactions service, so the counters equal the rows exactly as in production,
+and conversations through the messaging service. The caller
 owns the unit of work (one transaction for the whole marketplace).
 """
 
@@ -18,13 +20,14 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar, cast
 
 from faker import Faker
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hojre.accounts.models import Role, User
+from hojre.catalog import products as store_products
 from hojre.catalog.models import (
     Bazaar,
     BazaarCategory,
@@ -35,7 +38,8 @@ from hojre.catalog.models import (
     Store,
     StoreSeller,
 )
-from hojre.catalog.service import slugify
+from hojre.catalog.products import ProductFields
+from hojre.catalog.service import StoreSide, slugify
 from hojre.core.db import SessionConn
 from hojre.demo_data import conversations, phrases, words
 from hojre.demo_data.phrases import CommentWords
@@ -226,6 +230,23 @@ class _StorePlan:
     id: int = 0
 
 
+class _Actor(NamedTuple):
+    """A store's manager, as the store side's service sees its caller."""
+
+    id: int
+    role: int
+
+
+class _Product(NamedTuple):
+    """A product the demo added: what the later steps read of it."""
+
+    id: int
+    store_id: int
+    title: str
+    price: int
+    created_at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class _Event:
     at: datetime
@@ -278,7 +299,7 @@ class _Generator:
         customers = await self._users(stores, cities)
         await self._stores(stores, bazaars, malls)
         products = await self._products(stores)
-        self._media(bazaars, malls, stores, products)
+        self._media(bazaars, malls, stores)
         await self.session.flush()
         # The catalogue is written: keep plain ids only, so that the counter updates of the
         # interactions service have no identity map of hundreds of objects to walk.
@@ -696,14 +717,19 @@ class _Generator:
 
     # -- products and media ----------------------------------------------------------------
 
-    async def _products(self, stores: list[_StorePlan]) -> list[Product]:
+    async def _products(self, stores: list[_StorePlan]) -> list[_Product]:
+        """Each store's products, added by its manager through the store side's service
+        (``add-product``, its gallery in ``Gallery[n]``), then dated back to their plan."""
         rng = self.rng
+        conn = SessionConn(self.session)
         counts = [MIN_PRODUCTS_PER_STORE] * len(stores)
         weights = [rng.uniform(0.5, 2.0) * (0.5 if p.parent is not None else 1) for p in stores]
         for _ in range(PRODUCTS - sum(counts)):
             counts[rng.choices(range(len(stores)), weights)[0]] += 1
-        rows: list[Product] = []
+        rows: list[_Product] = []
         for plan, count in zip(stores, counts, strict=True):
+            assert plan.manager is not None  # every store has one (_users)
+            manager = _Actor(plan.manager, int(Role.store_manager))
             cw = words.CATEGORY_WORDS[plan.category]
             titles: set[str] = set()
             for _ in range(count):
@@ -715,41 +741,53 @@ class _Generator:
                     if title not in titles:
                         break
                 titles.add(title)
-                price = math.exp(rng.uniform(math.log(kind.low), math.log(kind.high)))
+                price = round_price(math.exp(rng.uniform(math.log(kind.low), math.log(kind.high))))
                 created = plan.created + timedelta(days=rng.randint(1, 90))
                 number = len(rows) + 1
-                rows.append(
-                    Product(
-                        store_id=plan.id,
-                        title=title,
-                        slug=self._slug(Product, title, plan.city),
-                        description=" ".join(rng.sample(cw.features, 2)),
-                        price=round_price(price),
-                        main_image=f"img/demo/product-{number}.jpg",
-                        status=Status.active,
-                        created_at=created,
-                        updated_at=created,
-                    )
+                pictures = rng.randint(1, 3)
+                gallery = [f"img/demo/product-{number}-{n}.jpg" for n in range(1, pictures + 1)]
+                sent = ProductFields(
+                    title=title,
+                    main_image=f"img/demo/product-{number}.jpg",
+                    category=str(plan.category),
+                    description=" ".join(rng.sample(cw.features, 2)),
+                    price=str(price),
+                    media=(*gallery, *[None] * (3 - pictures), None),
                 )
-        self.session.add_all(rows)
-        await self.session.flush()
+                product_id = await store_products.add_product(
+                    conn, caller=manager, side=StoreSide.manager, store_id=plan.id, sent=sent
+                )
+                rows.append(_Product(product_id, plan.id, title, price, created))
+        await self._date_products(rows)
         return rows
+
+    async def _date_products(self, rows: list[_Product]) -> None:
+        """The service stamps "now": each product and its gallery back to the planned time."""
+        await self.session.execute(
+            update(Product), [{"id": p.id, "created_at": p.created_at,
+                               "updated_at": p.created_at} for p in rows]
+        )  # fmt: skip
+        media = cast(Table, Media.__table__)
+        await self.session.execute(
+            update(media)
+            .where(
+                media.c.target == TargetKind.product.value, media.c.target_id == bindparam("pid")
+            )
+            .values(created_at=bindparam("at"), updated_at=bindparam("at")),
+            [{"pid": p.id, "at": p.created_at} for p in rows],
+        )
 
     def _media(
         self,
         bazaars: list[_Site],
         malls: list[_Site],
         stores: list[_StorePlan],
-        products: list[Product],
     ) -> None:
+        """The galleries of bazaars, malls and stores (a product's came with it)."""
         items: list[tuple[TargetKind, int, str, datetime, int]] = [
             *((TargetKind.bazaar, b.id, b.title, b.created, 3) for b in bazaars),
             *((TargetKind.mall, m.id, m.title, m.created, 2) for m in malls),
             *((TargetKind.store, s.id, s.title, s.created, 2) for s in stores),
-            *(
-                (TargetKind.product, p.id, p.title, p.created_at, self.rng.randint(1, 3))
-                for p in products
-            ),
         ]
         numbers = dict.fromkeys(CATALOG_TARGETS, 0)
         rows: list[Media] = []
@@ -976,7 +1014,7 @@ class _Generator:
     # -- conversations ---------------------------------------------------------------------
 
     async def _conversations(
-        self, stores: list[_StorePlan], products: list[Product], customers: list[int]
+        self, stores: list[_StorePlan], products: list[_Product], customers: list[int]
     ) -> conversations.Counts:
         """Chats, messages to stores, offers and broadcasts, after the interactions (offers
         go to customers who visited the store)."""
@@ -1017,7 +1055,7 @@ class _Generator:
         bazaars: list[_Site],
         malls: list[_Site],
         stores: list[_StorePlan],
-        products: list[Product],
+        products: list[_Product],
     ) -> None:
         """Give every interaction its planned time (the service stamps "now")."""
         session = self.session
