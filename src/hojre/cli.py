@@ -16,6 +16,7 @@ from rich.table import Table
 from hojre.core.settings import get_settings
 
 if TYPE_CHECKING:
+    from hojre.catalog.registration import StoreDecision
     from hojre.core.hub import Hub
     from hojre.core.sql import Conn
 
@@ -25,11 +26,13 @@ user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 outbox_app = typer.Typer(help="The SMS outbox.", no_args_is_help=True)
 broadcast_app = typer.Typer(help="Announcements by admins.", no_args_is_help=True)
 comment_app = typer.Typer(help="Comment moderation.", no_args_is_help=True)
+store_app = typer.Typer(help="Stores awaiting an operator's approval.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(broadcast_app, name="broadcast")
 app.add_typer(comment_app, name="comment")
+app.add_typer(store_app, name="store")
 console = Console(stderr=True)
 
 T = TypeVar("T")
@@ -202,6 +205,86 @@ def comment_hide(comment_id: Annotated[int, typer.Argument(metavar="ID")]) -> No
         console.print(f"[red]no visible comment {comment_id}[/red]")
         raise typer.Exit(1)
     console.print(f"comment {comment_id} hidden")
+
+
+# -- store approval ----------------------------------------------------------------------------
+
+
+def _store_decision(store_id: int, verb: str, work: Callable[[Conn, Hub], Awaitable[T]]) -> T:
+    """Run an approval or rejection; no such store, or one not in a state it moves from, is
+    exit status 2 (other refusals: 1, as every command)."""
+    from hojre.catalog.errors import StoreNotFound, StoreStatusUnchanged
+
+    async def guarded(conn: Conn, hub: Hub) -> T:
+        try:
+            return await work(conn, hub)
+        except StoreNotFound:
+            console.print(f"[red]no store {store_id}[/red]")
+        except StoreStatusUnchanged as exc:
+            console.print(f"[red]store {store_id} is {exc.status}: not {verb}[/red]")
+        raise typer.Exit(2)
+
+    return _in_transaction(guarded)
+
+
+def _print_decision(decided: StoreDecision) -> None:
+    told = f"SMS to {decided.cellphone}" if decided.cellphone else "no manager to tell"
+    console.print(
+        f"store {decided.id} ({decided.title}): {decided.before} → {decided.after}, {told}"
+    )
+
+
+@store_app.command("approve")
+def store_approve(store_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
+    """Approve a pending (or rejected) store: customers see it; its manager gets an SMS."""
+    from hojre.catalog.registration import approve_store
+
+    async def work(conn: Conn, hub: Hub) -> StoreDecision:
+        return await approve_store(conn, hub, store_id=store_id)
+
+    _print_decision(_store_decision(store_id, "approved", work))
+
+
+@store_app.command("reject")
+def store_reject(
+    store_id: Annotated[int, typer.Argument(metavar="ID")],
+    reason: Annotated[str, typer.Option(help="Why, for the manager's SMS (required).")],
+) -> None:
+    """Reject a pending (or active) store: customers no longer see it, its manager still
+    does (to fix it and ask again) and gets an SMS with the reason."""
+    from hojre.catalog.registration import REASON_MAX, reject_store
+    from hojre.core.text import plain_text
+
+    clean = plain_text(reason)
+    if not clean or len(clean) > REASON_MAX:
+        raise typer.BadParameter(
+            f"a reason of 1 to {REASON_MAX} characters is required", param_hint="--reason"
+        )
+
+    async def work(conn: Conn, hub: Hub) -> StoreDecision:
+        return await reject_store(conn, hub, store_id=store_id, reason=clean)
+
+    _print_decision(_store_decision(store_id, "rejected", work))
+
+
+@store_app.command("pending")
+def store_pending() -> None:
+    """List the stores awaiting approval, oldest first."""
+    from hojre.catalog.registration import pending_stores
+
+    async def work(conn: Conn, hub: Hub) -> list[tuple[str, ...]]:
+        return [
+            (str(s.id), s.title, s.cellphone or "-", f"{s.created_at:%Y-%m-%d %H:%M}")
+            for s in await pending_stores(conn)
+        ]
+
+    rows = _in_transaction(work)
+    table = Table(title="Stores awaiting approval")
+    for column in ("id", "title", "manager", "registered (UTC)"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
 
 
 @outbox_app.command("deliver")

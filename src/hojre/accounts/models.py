@@ -68,6 +68,9 @@ class User(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     latitude: Mapped[float | None] = mapped_column(Float)
     located_at: Mapped[datetime | None]
+    # The last authenticated request, to the minute (hojre.accounts.presence): a seller's
+    # onlineStatus.
+    seen_at: Mapped[datetime | None]
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

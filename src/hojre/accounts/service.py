@@ -20,6 +20,7 @@ rules shape the code:
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
@@ -30,6 +31,7 @@ from sqlalchemy import (
     String,
     bindparam,
     delete,
+    exists,
     false,
     insert,
     select,
@@ -41,6 +43,7 @@ from sqlalchemy.sql import Executable
 from hojre.accounts import errors
 from hojre.accounts.models import AccessToken, ActivationCode, Role, User
 from hojre.accounts.schemas import Location
+from hojre.catalog.models import Status, StoreSeller
 from hojre.core.clock import ago, utcnow
 from hojre.core.db import UTCDateTime
 from hojre.core.dialect import upsert_for
@@ -122,6 +125,8 @@ class Caller(NamedTuple):
     avatar: str | None
     longitude: float | None
     latitude: float | None
+    # The last request noted (hojre.accounts.presence.note_seen); None: never.
+    seen_at: datetime | None
     # The token this request came with: its row and when it was last used.
     token_id: int
     token_used_at: datetime
@@ -343,7 +348,14 @@ def code_budgets(hub: Hub, client: Client, cellphone: str) -> list[Window]:
     ]  # fmt: skip
 
 
-async def register(hub: Hub, *, cellphone: str, password: str, client: Client) -> Registered:
+# What a registration writes besides the account, in the account's transaction once its code
+# and SMS are queued (so either fails: neither is kept): the store of /web/user/store-register.
+AlsoWrite = Callable[[Conn, Registered], Awaitable[None]]
+
+
+async def register(
+    hub: Hub, *, cellphone: str, password: str, client: Client, also: AlsoWrite | None = None
+) -> Registered:
     """A customer registration, pending until its code comes back.
 
     A number that is pending already is registered again, not refused: the new password
@@ -353,6 +365,9 @@ async def register(hub: Hub, *, cellphone: str, password: str, client: Client) -
     password (:func:`check_activation_code`). When no new code may be sent yet (one a minute),
     nothing is replaced and the answer is "already registered but not activated" (go and enter
     the code you have); a different password still contests the number.
+
+    ``also`` runs in the transaction that writes the account and queues its code, on either
+    path (new or again), after the code: what it raises rolls all of it back.
     """
     s = hub.settings
     raw = hub.db.raw
@@ -375,17 +390,19 @@ async def register(hub: Hub, *, cellphone: str, password: str, client: Client) -
             pending = await _account(conn, cellphone)
         try:
             if pending is None:
-                return await _register_new(hub, cellphone, password, may_send)
+                return await _register_new(hub, cellphone, password, may_send, also)
             if pending.is_active:
                 raise errors.CellphoneTaken
-            return await _register_again(hub, pending, password, may_send)
+            return await _register_again(hub, pending, password, may_send, also)
         except _RaceLost:
             continue
     # Three registrations of this number raced this one: treat it as contested.
     raise errors.RegisteredNotActivated
 
 
-async def _register_new(hub: Hub, cellphone: str, password: str, may_send: bool) -> Registered:
+async def _register_new(
+    hub: Hub, cellphone: str, password: str, may_send: bool, also: AlsoWrite | None
+) -> Registered:
     password_hash = await hash_password_async(password)
     async with hub.db.raw.connect(write=True) as conn:
         row = await conn.one(
@@ -397,10 +414,14 @@ async def _register_new(hub: Hub, cellphone: str, password: str, may_send: bool)
             raise throttled("codes_per_minute")
         user_id = int(row[0])
         await _send_code(conn, hub, user_id, cellphone)
+        if also is not None:
+            await also(conn, Registered(user_id, cellphone))
     return Registered(user_id, cellphone)
 
 
-async def _register_again(hub: Hub, pending: Account, password: str, may_send: bool) -> Registered:
+async def _register_again(
+    hub: Hub, pending: Account, password: str, may_send: bool, also: AlsoWrite | None
+) -> Registered:
     same = await verify_password_async(pending.password_hash, password)
     new_hash = None if same or not may_send else await hash_password_async(password)
     async with hub.db.raw.connect(write=True) as conn:
@@ -416,6 +437,8 @@ async def _register_again(hub: Hub, pending: Account, password: str, may_send: b
             if not replaced:
                 raise _RaceLost
         await _send_code(conn, hub, pending.id, pending.cellphone)
+        if also is not None:
+            await also(conn, Registered(pending.id, pending.cellphone))
     return Registered(pending.id, pending.cellphone)
 
 
@@ -620,6 +643,23 @@ def _sessions_revoked(tx: Conn, hub: Hub, user_id: int) -> None:
     hub.events.publish_on_commit(tx, [to_user(user_id)], SessionsRevoked())
 
 
+# Whether a seller was a seller of some store and is one of none now (store-login).
+_SELLER_ROWS = Query(
+    select(
+        exists().where(StoreSeller.user_id == _USER_ID).label("sold"),
+        exists()
+        .where(StoreSeller.user_id == _USER_ID, StoreSeller.status == Status.active)
+        .label("sells"),
+    )
+)
+
+
+async def _dismissed(conn: Conn, user_id: int) -> bool:
+    """Dismissed by every store they sold for (one not yet given a store may log in)."""
+    row = await conn.one(_SELLER_ROWS, user_id=user_id)
+    return row is not None and bool(row.sold) and not row.sells
+
+
 def login_windows(hub: Hub, client: Client, cellphone: str) -> list[Window]:
     seconds = hub.settings.login_window_seconds
     return [
@@ -676,6 +716,8 @@ async def login(
         await hub.limiter.undo(conn, [windows[1].key, windows[2].key])
         if staff_only and account.role not in STAFF_ROLES:
             raise errors.NotStaff  # keeps its writes: the attempt given back
+        if staff_only and account.role == Role.seller and await _dismissed(conn, account.id):
+            raise errors.NotStaff  # dismissed by every store (hojre.catalog.sellers)
         if used_temp:
             # The temporary password becomes the password; sessions opened with the old one
             # end. Only the request that promoted it ends them (parallel logins with it).

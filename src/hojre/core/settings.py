@@ -86,12 +86,17 @@ class Settings(BaseSettings):
     # the oldest revoked first.
     token_idle_days: int = Field(default=90, ge=1)
     tokens_per_user: int = Field(default=10, ge=1)
+    # A user is "online" (mysellers' onlineStatus) this long after their last request.
+    online_seconds: int = Field(default=300, ge=60)
 
     # Per sender: what one account may send (offers, store messages, comments, chat messages).
     comments_per_hour: int = 30
     chat_messages_per_hour: int = 300
     store_messages_per_hour: int = 10
     offers_per_day: int = 200
+    # A location reported within this distance of a store's point is a visit to the store
+    # (its physical customers, hojre.customers).
+    physical_radius_meters: float = Field(default=50.0, gt=0, le=10_000)
 
     # Request bodies, counted while they stream in, before any parsing (uploads have their
     # own limit). JSON params: at most this many, nested no deeper than a Model[field] group.

@@ -70,6 +70,9 @@ REFUSALS: dict[type[HojreError], Refusal] = {
     catalog.NotStoreStaffRole: Refusal("Only sellers and store managers belong to a store"),
     catalog.ProductNotFound: Refusal("Product Not Found"),
     catalog.MediaNotFound: Refusal("Media Not Found"),
+    catalog.SellerNotFound: Refusal("Seller Not Found"),
+    # §5 store registration
+    catalog.CellphoneOrEmailTaken: Refusal("Cellphone or Email already existed"),
     # §3 interactions
     interactions.InvalidTarget: Refusal("Invalid Target"),
     interactions.InvalidKind: Refusal("Invalid Type"),
@@ -133,6 +136,8 @@ LABELS: dict[str, str] = {
     "answer": "Answer",
     "answer_attachment": "Answer Attachment",
     "role": "Role",
+    "cellphone": "Cell Phone",  # Seller[cellPhone]
+    "password": "Password",
 }
 # Yii's validator messages; {label}, {limit} and {low} filled in.
 SENTENCES: dict[Rule, str] = {
@@ -155,6 +160,12 @@ FIELD_SENTENCES: dict[tuple[str, Rule], str] = {
     ("email", Rule.taken): "This email address has already been taken.",
 }
 VALIDATION_MESSAGE = "Server Error"  # the envelope's message; the sentences are its data
+# store-register's own messages for its two halves' failed rules, the sentences still data
+# ("validate" in lower case there, as documented).
+VALIDATION_MESSAGES: dict[type[ValidationFailed], str] = {
+    catalog.StoreHasError: "store has error",
+    catalog.ManagerInvalid: "Cant validate data",
+}
 
 
 def sentence(problem: FieldProblem) -> str:
@@ -167,7 +178,8 @@ def sentence(problem: FieldProblem) -> str:
 def render(exc: HojreError) -> Refusal:
     """The error envelope's message and data for ``exc``."""
     if isinstance(exc, ValidationFailed):
-        return Refusal(VALIDATION_MESSAGE, [sentence(p) for p in exc.problems])
+        message = VALIDATION_MESSAGES.get(type(exc), VALIDATION_MESSAGE)
+        return Refusal(message, [sentence(p) for p in exc.problems])
     if isinstance(exc, interactions.NotDone):
         return Refusal(NOT_DONE[exc.kind])
     for kind in type(exc).__mro__:  # a subclass speaks as its kind, unless it has words
