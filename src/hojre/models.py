@@ -5,6 +5,7 @@ from hojre.catalog.models import Bazaar, BazaarCategory, Mall, Media, Product, S
 from hojre.core.cache import PublicCacheGeneration
 from hojre.core.db import Base
 from hojre.core.ratelimit import RateCounter
+from hojre.customers.models import StoreCustomer, StorePoint
 from hojre.geo.models import City, Country, Hood, State
 from hojre.interactions.models import Comment, Mark, View
 from hojre.messaging.models import Broadcast, Chat, ChatMessage, Offer, StoreMessage
@@ -33,7 +34,9 @@ __all__ = [
     "SmsMessage",
     "State",
     "Store",
+    "StoreCustomer",
     "StoreMessage",
+    "StorePoint",
     "StoreSeller",
     "User",
     "View",

@@ -38,6 +38,7 @@ from hojre.core.errors import FieldProblem, Rule, ValidationFailed
 from hojre.core.pagination import Page, PagedQuery, PageRequest
 from hojre.core.sql import Conn, Query
 from hojre.core.text import plain_text
+from hojre.customers.service import note_interaction
 from hojre.interactions.errors import CommentNotFound, TargetNotFound
 from hojre.interactions.models import Comment, Mark, View
 from hojre.interactions.registry import (
@@ -105,6 +106,14 @@ async def _bump(conn: Conn, target: TargetKind, target_id: int, changes: dict[st
     await conn.run(_bump_query(target, tuple(sorted(changes))), target_id_=target_id, **deltas)
 
 
+async def _written(
+    conn: Conn, user_id: int, target: TargetKind, target_id: int, kind: InteractionKind
+) -> None:
+    """A new interaction was written (its counter moved): the one place it reaches the
+    target's store's customers (hojre.customers), in the same transaction."""
+    await note_interaction(conn, user_id=user_id, target=target, target_id=target_id, kind=kind)
+
+
 # -- marks: like, dislike, favourite, notification ------------------------------------------
 
 
@@ -167,6 +176,7 @@ async def add_mark(
     mark = {"user": user_id, "target_id_": target_id, "now": now}
     if await conn.one(_insert_mark(target, kind), **mark) is not None:
         await _bump(conn, target, target_id, {spec.counter: 1})
+        await _written(conn, user_id, target, target_id, kind)
         return True
     # Nothing inserted: the target is not usable, or the slot is taken.
     await ensure_target(conn, target, target_id)
@@ -178,6 +188,7 @@ async def add_mark(
         return False
     # Only one rival per slot exists today (like ↔ dislike).
     await _bump(conn, target, target_id, {spec.counter: 1, KINDS[replaced[0]].counter: -1})
+    await _written(conn, user_id, target, target_id, kind)
     return True
 
 
@@ -246,6 +257,7 @@ async def add_view(conn: Conn, *, user_id: int, target: TargetKind, target_id: i
     if counted is None:
         return False
     await _bump(conn, target, target_id, {KINDS[InteractionKind.view].counter: 1})
+    await _written(conn, user_id, target, target_id, InteractionKind.view)
     return True
 
 
@@ -317,6 +329,7 @@ async def add_comment(
     )  # fmt: skip
     assert row is not None  # INSERT … RETURNING
     await _bump(conn, target, target_id, _comment_delta(comment.score, +1))
+    await _written(conn, user_id, target, target_id, InteractionKind.comment)
     return NewComment(id=int(row[0]))
 
 

@@ -51,6 +51,7 @@ from hojre.core.events import (
 from hojre.core.pagination import Page, PagedQuery, PageRequest
 from hojre.core.sql import Conn, Query
 from hojre.core.text import link_ok, plain_text
+from hojre.customers.service import note_store_contact
 from hojre.interactions.models import Comment, Mark, View
 from hojre.interactions.registry import InteractionKind, TargetKind
 from hojre.messaging import errors
@@ -397,6 +398,7 @@ async def start_chat(
                              now=utcnow())  # fmt: skip
     assert created is not None  # INSERT … RETURNING
     chat = ChatRow(*created)
+    await note_store_contact(conn, user_id=user_id, store_id=store_id)
     events.publish_on_commit(conn, await _chat_audience(conn, chat), chat.event())
     return chat
 
@@ -444,6 +446,8 @@ async def send_chat_message(
     inserted = await conn.one(_NEW_MESSAGE, chat=chat.id, user=user_id, body=clean, now=now)
     assert inserted is not None  # INSERT … RETURNING
     message = SentMessage(id=int(inserted[0]), created_at=now)
+    if user_id == chat.customer_id:  # the store's side answering is no customer's contact
+        await note_store_contact(conn, user_id=user_id, store_id=chat.store_id)
     audience = await _chat_audience(conn, chat)
     if (
         user_id != chat.customer_id
@@ -571,6 +575,7 @@ async def submit_store_message(
                               now=now)  # fmt: skip
     assert inserted is not None  # INSERT … RETURNING
     message = Sent(int(inserted[0]), now)
+    await note_store_contact(conn, user_id=user_id, store_id=store.id)
     if store.manager_id is not None:
         new = StoreMessageNew(message_id=message.id, store_id=store.id, title=clean_title)
         events.publish_on_commit(conn, [to_user(store.manager_id)], new)
