@@ -20,6 +20,7 @@ DECLARED = {
     ("GET", "/broadcasts/{id}"): Reply.broadcast,
     ("POST", "/store-manager/store-messages"): Reply.store_side,
     ("POST", "/store-manager/offers"): Reply.store_side,
+    ("POST", "/store-manager/unique-store-message"): Reply.store_side,
     ("POST", "/store-manager/products"): Reply.store_side,
     ("POST", "/seller/products"): Reply.store_side,
     ("POST", "/store-manager/list-gallery"): Reply.store_side,

@@ -155,8 +155,8 @@ async def test_live_events_reach_only_the_people_concerned(cast: Cast, world: Wo
                   for name, p in w.everyone.items()}  # fmt: skip
         await ok(await w.a.post("/user/send-chat-message", id=w.chat1, text="هستید؟"),
                  "Message Sent")  # fmt: skip
-        await ok(await w.m.post("/store-manager/answer-store-message", id=w.msg1,
-                                answer="بله"), "Answer Sent")  # fmt: skip
+        await ok(await w.m.post("/store-manager/answer-store-message", message=w.msg1,
+                                answer="بله"), "message replied")  # fmt: skip
         await ok(await w.s1.post("/seller/send-offer", user=w.a.id, text="باز هم"), "Offer Sent")
         # Refused calls publish nothing.
         await w.b.post("/user/send-chat-message", id=w.chat1, text="نفوذ")
@@ -183,9 +183,11 @@ async def test_foreign_store_messages_are_refused_and_untouched(cast: Cast, worl
             where = f"{name} on message {message_id}"
             body = await person.post("/store-manager/unique-store-message", id=message_id)
             assert body == expected, where
-            body = await person.post("/store-manager/answer-store-message", id=message_id,
-                                     answer="پاسخ جعلی", answerAttachment="img/x.png")  # fmt: skip
-            assert body == expected, where
+            for name_of_id in ("message", "id"):
+                body = await person.post("/store-manager/answer-store-message",
+                                         **{name_of_id: message_id}, answer="پاسخ جعلی",
+                                         answerAttachment="img/x.png")  # fmt: skip
+                assert body == expected, (where, name_of_id)
             assert await person.post("/store-manager/unique-store-message", id=UNKNOWN) in (
                 NO_MESSAGE, NOT_MANAGER)  # fmt: skip
         row = await store_message_row(cast.hub, message_id)
@@ -209,12 +211,12 @@ async def test_foreign_store_messages_are_refused_and_untouched(cast: Cast, worl
 
 async def test_the_stores_manager_reads_and_answers(cast: Cast, world: World) -> None:
     w = world
-    data = await ok(await w.m.post("/store-manager/unique-store-message", id=w.msg1),
-                    "store message result")  # fmt: skip
+    [data] = await ok(await w.m.post("/store-manager/unique-store-message", id=w.msg1),
+                      "store messages result")  # fmt: skip
     assert (data["id"], data["read"], data["user"]) == (w.msg1, 1, w.a.id)
-    data = await ok(await w.m.post("/store-manager/answer-store-message", id=w.msg1,
-                                   answer="نه تا هشت"), "Answer Sent")  # fmt: skip
-    assert data["answer"] == "نه تا هشت"
+    data = await ok(await w.m.post("/store-manager/answer-store-message", message=w.msg1,
+                                   answer="نه تا هشت"), "message replied")  # fmt: skip
+    assert data == ""
     assert (await w.a.get("/store-messages"))["items"][0]["answer"] == "نه تا هشت"
     assert (await w.b.get("/store-messages"))["items"][0]["answer"] is None
     assert (await store_message_row(cast.hub, w.msg2)).read is False

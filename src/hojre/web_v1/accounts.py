@@ -13,6 +13,7 @@ from hojre.core.pagination import Page
 from hojre.core.text import ascii_digits, normalize_cellphone
 from hojre.web_v1.endpoint import Call, Handler, V1Params, V1Router, param
 from hojre.web_v1.envelopes import listing, ok, page_request
+from hojre.web_v1.messaging import DEFAULT_AVATAR
 from hojre.web_v1.openapi import Reply
 
 router = V1Router("accounts")
@@ -208,7 +209,7 @@ def render_user(user: User | Caller) -> dict[str, Any]:
         "twitter": user.twitter,
         "googleplus": user.googleplus,
         "website": user.website,
-        "avatar": user.avatar,
+        "avatar": user.avatar or DEFAULT_AVATAR,  # never set: the default (API.md §5)
         "gender": user.gender,
     }
 

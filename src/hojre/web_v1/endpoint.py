@@ -8,6 +8,7 @@ open the request's unit of work, call the handler, render the envelope with orjs
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -274,6 +275,9 @@ class V1Router:
             )
 
 
+_SLASHES = re.compile("/{2,}")
+
+
 class Dispatch:
     """ASGI middleware: finds a v1 endpoint by a dict lookup and runs it.
 
@@ -310,17 +314,30 @@ class Dispatch:
             method, path = key
             endpoint = self.exact.get(key)
             if endpoint is None:
-                head, _, last = path.rpartition("/")
-                found = self.by_prefix.get((method, head + "/")) if last else None
-                if found is not None:
-                    name, endpoint = found
-                    scope["path_params"] = {name: last}
+                endpoint = self._by_prefix(scope, method, path)
+                # The seller document writes `/web//broadcasts`: repeated slashes name the same
+                # path (API.md §5). Tried only on a miss, so found paths pay nothing for it.
+                if endpoint is None and "//" in path:
+                    path = _SLASHES.sub("/", path)
+                    endpoint = self.exact.get((method, path)) or self._by_prefix(
+                        scope, method, path
+                    )
             if endpoint is not None:
                 request = Request(scope, receive)
                 response = await _run(endpoint, request, self.hub_of(request))
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+    def _by_prefix(self, scope: Scope, method: str, path: str) -> Endpoint | None:
+        """A ``/prefix/{name}`` endpoint, its ``name`` put in the scope's path params."""
+        head, _, last = path.rpartition("/")
+        found = self.by_prefix.get((method, head + "/")) if last else None
+        if found is None:
+            return None
+        name, endpoint = found
+        scope["path_params"] = {name: last}
+        return endpoint
 
     @staticmethod
     async def _send_fixed(answer: Response, send: Send) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from calendar import timegm
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
 from hojre.accounts.models import Role
@@ -45,8 +46,20 @@ def store_side(
     }
 
 
-def store_side_page(raw: dict[str, str] | Any) -> PageRequest:
-    """Store-side lists are paged with ``page`` and ``pageSize``."""
+class StoreSidePaged(V1Params):
+    """Every store-side list: ``page`` and any of ``perPage``, ``per-page``, ``pageSize``."""
+
+    page: str | None = param("1-based page (default 1).", type="integer")
+    perPage: str | None = param("Page size (default and maximum 300).", type="integer")
+    per_page: str | None = param("Alias of `perPage`.", alias="per-page", type="integer")
+    pageSize: str | None = param("Alias of `perPage`.", type="integer")
+
+
+def store_side_page(raw: Mapping[str, str]) -> PageRequest:
+    """Paged by ``page`` and any of ``perPage``, ``per-page``, ``pageSize`` (API.md §5): the
+    list envelope's two names win over the store-manager document's ``pageSize``."""
+    if raw.get("per-page") or raw.get("perPage"):
+        return page_request(raw)
     size = parse_int(raw.get("pageSize"))
     size = MAX_PER_PAGE if size is None or size < 1 else min(size, MAX_PER_PAGE)
     return PageRequest(page=page_number(raw.get("page")), per_page=size)
@@ -164,6 +177,7 @@ async def finish_chat(call: Call[ChatOnlyParams]) -> dict[str, Any]:
 
 
 def render_store_message(m: StoreMessageItem) -> dict[str, Any]:
+    """A message to a store as its sender sees it (``status`` tells whether it was answered)."""
     return {
         "id": m.id,
         "user": m.user_id,
@@ -180,6 +194,12 @@ def render_store_message(m: StoreMessageItem) -> dict[str, Any]:
         "senderName": full_name(m.sender_name, m.sender_family),
         "storeName": m.store_title,
     }
+
+
+def render_store_side_message(m: StoreMessageItem) -> dict[str, Any]:
+    """A message as the store side sees it: the store-manager document's ``status`` is always
+    "active" there (API.md §5); ``answer`` tells whether it was answered."""
+    return {**render_store_message(m), "status": "active"}
 
 
 class SubmitStoreMessageParams(V1Params):
@@ -210,11 +230,6 @@ async def store_messages(call: Call[Paged]) -> dict[str, Any]:
     return listing(call.request, page, render_store_message)
 
 
-class StoreSidePaged(V1Params):
-    page: str | None = param("1-based page (default 1).", type="integer")
-    pageSize: str | None = param("Page size (default and maximum 300).", type="integer")
-
-
 # A list behind a POST: it writes nothing, so it takes no write transaction (nor SQLite's turn).
 @router.post("/store-manager/store-messages", StoreSidePaged, auth=True, write=False,
              response=Reply.store_side,
@@ -223,7 +238,7 @@ async def manager_store_messages(call: Call[StoreSidePaged]) -> dict[str, Any]:
     page = await service.list_store_messages_for_manager(
         call.conn, manager=call.me, page=store_side_page(call.raw)
     )
-    return store_side("store messages result", page, render_store_message)
+    return store_side("store messages result", page, render_store_side_message)
 
 
 class MessageIdParams(V1Params):
@@ -231,16 +246,21 @@ class MessageIdParams(V1Params):
 
 
 @router.post("/store-manager/unique-store-message", MessageIdParams, auth=True,
+             response=Reply.store_side,
              summary="One message to the caller's store; marks it read")  # fmt: skip
 async def unique_store_message(call: Call[MessageIdParams]) -> dict[str, Any]:
     item = await service.read_store_message(
         call.conn, manager=call.me, message_id=id_param(call.params.id)
     )
-    return ok("store message result", render_store_message(item))
+    # The store-side envelope of a one-item list, as the original answers it (API.md §5).
+    page = Page(items=[item], total=1, request=PageRequest())
+    return store_side("store messages result", page, render_store_side_message)
 
 
 class AnswerParams(V1Params):
-    id: str | None = param("The store message's id.", required=True, type="integer")
+    message: str | None = param("The store message's id.", required=True, type="integer")
+    id: str | None = param("Alias of `message` (used when `message` is absent or empty).",
+                           type="integer")  # fmt: skip
     answer: str | None = param("The answer, at most 2000 characters.", required=True)
     answerAttachment: str | None = param("A relative path or an http(s) URL (optional).")
 
@@ -248,11 +268,13 @@ class AnswerParams(V1Params):
 @router.post("/store-manager/answer-store-message", AnswerParams, auth=True,
              summary="Answer a message to the caller's store")  # fmt: skip
 async def answer_store_message(call: Call[AnswerParams]) -> dict[str, Any]:
-    item = await service.answer_store_message(
-        call.conn, call.hub.events, manager=call.me, message_id=id_param(call.params.id),
-        answer=call.params.answer, attachment=call.params.answerAttachment,
+    p = call.params
+    # The store-manager document's `message` wins; §4's `id` is still read without it.
+    await service.answer_store_message(
+        call.conn, call.hub.events, manager=call.me, message_id=id_param(p.message or p.id),
+        answer=p.answer, attachment=p.answerAttachment,
     )  # fmt: skip
-    return ok("Answer Sent", render_store_message(item))
+    return ok("message replied")
 
 
 # -- offers ----------------------------------------------------------------------------------
@@ -333,7 +355,13 @@ async def manager_offers(call: Call[StoreSidePaged]) -> dict[str, Any]:
 # -- broadcasts ------------------------------------------------------------------------------
 
 
+# The seller and store-manager documents show a broadcast's `date` as unix seconds, the
+# customer document as "YYYY-MM-DD" (API.md §5).
+UNIX_DATES = frozenset({Role.store_manager, Role.seller})
+
+
 def render_broadcast(b: BroadcastItem) -> dict[str, Any]:
+    """A broadcast as a customer (or an admin) sees it: ``date`` "YYYY-MM-DD"."""
     return {
         "id": b.id,
         "title": b.title,
@@ -345,11 +373,21 @@ def render_broadcast(b: BroadcastItem) -> dict[str, Any]:
     }
 
 
+def render_staff_broadcast(b: BroadcastItem) -> dict[str, Any]:
+    """As staff see it: ``date`` the same day's midnight UTC in unix seconds, so both views
+    name one day (the day is what the admin dated it, not when the row was written)."""
+    return {**render_broadcast(b), "date": timegm(b.day.timetuple())}
+
+
+def broadcast_renderer(call: Call[Any]) -> Callable[[BroadcastItem], dict[str, Any]]:
+    return render_staff_broadcast if call.me.role in UNIX_DATES else render_broadcast
+
+
 @router.get("/broadcasts", Paged, auth=True, summary="Broadcasts for the caller's role")
 async def broadcasts(call: Call[Paged]) -> dict[str, Any]:
     page = await service.list_broadcasts(call.conn, role=call.me.role,
                                          page=page_request(call.raw))  # fmt: skip
-    return listing(call.request, page, render_broadcast)
+    return listing(call.request, page, broadcast_renderer(call))
 
 
 class BroadcastIdParams(V1Params):
@@ -361,4 +399,4 @@ class BroadcastIdParams(V1Params):
 async def broadcast(call: Call[BroadcastIdParams]) -> dict[str, Any]:
     found = await service.get_broadcast(call.conn, role=call.me.role,
                                         broadcast_id=id_param(call.params.id))  # fmt: skip
-    return render_broadcast(found)
+    return broadcast_renderer(call)(found)

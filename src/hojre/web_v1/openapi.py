@@ -168,7 +168,8 @@ ENVELOPE_SCHEMAS: dict[str, Any] = {
             "text": _STRING,
             "user": {"type": ["integer", "null"]},
             "role": {"type": ["integer", "null"]},
-            "date": {"type": "string", "format": "date"},
+            # Staff (roles 6, 7): unix seconds; everybody else "YYYY-MM-DD" (API.md §5).
+            "date": {"oneOf": [{"type": "string", "format": "date"}, _INT]},
             "show": {"type": "string", "enum": ["yes", "no"]},
         }
     ),

@@ -8,18 +8,17 @@ login and an optional ``store``: which of the caller's stores (default: the firs
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple, TypeVar
 
 from hojre.catalog import products, service
 from hojre.catalog.products import ProductFields, StoreProductItem
 from hojre.catalog.service import StoreSide, StoreStatistics
 from hojre.core.clock import to_unix
-from hojre.core.pagination import PageRequest
 from hojre.web_v1.endpoint import Call, Handler, V1Params, V1Router, param
-from hojre.web_v1.envelopes import ok, page_request
+from hojre.web_v1.envelopes import ok
+from hojre.web_v1.messaging import StoreSidePaged, store_side_page
 from hojre.web_v1.messaging import store_side as store_side_envelope
-from hojre.web_v1.messaging import store_side_page
 from hojre.web_v1.openapi import Reply
 from hojre.web_v1.params import wire_id
 
@@ -84,18 +83,13 @@ for _side, _prefix in PREFIXES.items():
 # -- products ---------------------------------------------------------------------------------
 
 
-class ProductListParams(StoreParams):
-    page: str | None = param("1-based page (default 1).", type="integer")
-    perPage: str | None = param("Page size (default and maximum 300).", type="integer")
-    per_page: str | None = param("Alias of `perPage`.", alias="per-page", type="integer")
-    pageSize: str | None = param("Alias of `perPage`.", type="integer")
+# Bases in this order: pydantic lists the last base's fields first (``store``, then paging).
+class ProductListParams(StoreSidePaged, StoreParams):
+    pass
 
 
-def product_page(raw: Mapping[str, str]) -> PageRequest:
-    """Paged by ``page`` and any of ``perPage``, ``per-page``, ``pageSize`` (API.md §5)."""
-    if raw.get("per-page") or raw.get("perPage"):
-        return page_request(raw)
-    return store_side_page(raw)
+# Every store-side list's rule (the messages and offers share it, from web_v1.messaging).
+product_page = store_side_page
 
 
 def render_store_product(item: StoreProductItem) -> dict[str, Any]:
