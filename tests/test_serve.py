@@ -45,9 +45,13 @@ def hojre(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def test_cli_upgrade_demo_and_user_create(env: dict[str, str]) -> None:
     hojre(env, "db", "upgrade")
     first = json.loads(hojre(env, "demo", "--json").stdout)
-    assert [a["role"] for a in first] == [
+    assert [a["role"] for a in first[:5]] == [
         "customer", "customer", "seller", "store-manager", "admin",
     ]  # fmt: skip
+    # Then the staff of two stores of different managers.
+    managers = {a["store"] for a in first if a["role"] == "store-manager"}
+    assert len(managers) == 2
+    assert {a["store"] for a in first if a["role"] == "seller"} >= managers
     assert set(first[0]) == {"id", "cellphone", "password", "role", "store"}
     assert json.loads(hojre(env, "demo", "--json").stdout) == first  # idempotent
     assert json.loads(hojre(env, "demo", "--json", "--if-empty").stdout) == first
@@ -229,3 +233,47 @@ def test_cli_staff_broadcast_and_moderation(env: dict[str, str]) -> None:
         env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert again.returncode == 1
+
+
+def test_readme_store_owner_walkthrough(server: tuple[str, Path], env: dict[str, str]) -> None:
+    """README's store owner: register a store, activate, approve it from the command line, add
+    a seller and a product; a customer sees the store and the product."""
+    base, _ = server
+    owner, seller = "09124440001", "09124440002"
+    with httpx.Client(base_url=base, timeout=10) as http:
+        body = http.post("/web/user/store-register", data={
+            "username": owner, "password": "secret1", "name": "زهرا", "family": "محمدی",
+            "title": "حجره کتاب آفتاب", "address": "تهران، خیابان انقلاب، پلاک ۱۲",
+        }).json()  # fmt: skip
+        assert body["message"] == "User intial register is done", body
+        assert body["username"] == owner
+        code = _read_code(Path(env["HOJRE_SMS_BACKEND"].removeprefix("file:")), owner)
+        body = http.post("/web/user/checkactivationcode", data={"username": owner, "code": code})
+        assert body.json()["message"] == "User is Activated"
+        login = http.post("/web/user/store-login", data={"username": owner, "password": "secret1"})
+        auth = {"username": owner, "token": login.json()["data"]["token"]}
+        store = http.post("/web/store-manager/products", data=auth).json()
+        assert (store["message"], store["data"]) == ("List of products", [])
+        [pending] = [line for line in hojre(env, "store", "pending").stdout.splitlines()
+                     if "حجره کتاب آفتاب" in line]  # fmt: skip
+        store_id = int(re.findall(r"[0-9]+", pending)[0])  # the table's first column
+        assert http.get(f"/web/stores/{store_id}").json()["message"] == "Not Found"
+        hojre(env, "store", "approve", str(store_id))
+        added = http.post("/web/store-manager/addseller", data={
+            **auth, "Seller[name]": "سارا", "Seller[family]": "کریمی",
+            "Seller[cellPhone]": seller, "Seller[password]": "secret2",
+        }).json()  # fmt: skip
+        assert added["message"] == "Seller Created", added
+        product = http.post("/web/store-manager/add-product", data={
+            **auth, "Product[title]": "دیوان حافظ", "Product[price]": "۴۵۰۰۰۰",
+            "Gallery[1]": "img/books/hafez-1.jpg",
+        }).json()  # fmt: skip
+        assert product["message"] == "product created successfully", product
+        seen = http.get("/web/products", params={"store": store_id}).json()
+        assert [(p["title"], p["price"]) for p in seen["items"]] == [("دیوان حافظ", 450000)]
+        page = http.get(f"/web/stores/{store_id}").json()
+        assert page["mainData"]["title"] == "حجره کتاب آفتاب"
+        seller_login = http.post(
+            "/web/user/store-login", data={"username": seller, "password": "secret2"}
+        )
+        assert seller_login.json()["message"] == "Login Success"
