@@ -73,6 +73,8 @@ REFUSALS: dict[type[HojreError], Refusal] = {
     catalog.SellerNotFound: Refusal("Seller Not Found"),
     # §5 store registration
     catalog.CellphoneOrEmailTaken: Refusal("Cellphone or Email already existed"),
+    # Designed here (the operator's approve/reject of a store already in that state).
+    catalog.StoreStatusUnchanged: Refusal("Store Status Unchanged"),
     # §3 interactions
     interactions.InvalidTarget: Refusal("Invalid Target"),
     interactions.InvalidKind: Refusal("Invalid Type"),
