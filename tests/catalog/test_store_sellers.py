@@ -366,12 +366,6 @@ async def test_a_dismissed_seller_is_refused_until_activated(cast: Cast) -> None
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="messaging.takes_part/chat_visible_to let a chat's seller in whatever their status "
-    "(hojre.messaging.service: Chat.seller_id == user, not checked against store_sellers); "
-    "the messaging slice's to fix",
-)
 async def test_a_dismissed_seller_no_longer_answers_their_chats(cast: Cast) -> None:
     shop = await cast.shop()
     customer = await cast.customer()

@@ -120,7 +120,9 @@ _SENDER = aliased(User, name="sender")
 def chat_visible_to(
     user_id: int | BindParameter[int], *, staff: bool = True
 ) -> ColumnElement[bool]:
-    """Chats of the user as customer, as their seller, or as staff of the chat's store.
+    """Chats of the user as customer, or as staff of the chat's store (its manager or an
+    active seller: the chat's own seller too, while the store keeps them; a dismissed seller's
+    chats stay with the store, not with them).
 
     A union of three index scans: an ``OR`` of the same conditions makes PostgreSQL scan every
     chat (a million rows in the benchmark) for each request. ``staff=False`` (a customer: not
@@ -131,7 +133,6 @@ def chat_visible_to(
         return Chat.customer_id == user_id
     mine = union(
         select(Chat.id).where(Chat.customer_id == user_id),
-        select(Chat.id).where(Chat.seller_id == user_id),
         select(Chat.id).where(Chat.store_id.in_(staff_store_ids(user_id))),
     )
     return Chat.id.in_(mine)
@@ -141,11 +142,7 @@ def takes_part(user_id: int | BindParameter[int]) -> ColumnElement[bool]:
     """The same for a chat already pinned by its id: on one row an ``OR`` costs nothing, and
     the store's staff are only looked up for a chat the user is not the customer or seller
     of. One statement serves every role (the caller's role need not be known first)."""
-    return or_(
-        Chat.customer_id == user_id,
-        Chat.seller_id == user_id,
-        Chat.store_id.in_(staff_store_ids(user_id)),
-    )
+    return or_(Chat.customer_id == user_id, Chat.store_id.in_(staff_store_ids(user_id)))
 
 
 _USER = bindparam("user", type_=Integer)
