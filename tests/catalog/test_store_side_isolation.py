@@ -15,7 +15,9 @@ from typing import Any, Final
 import pytest
 from sqlalchemy import or_, select
 
+from hojre.accounts.models import User
 from hojre.catalog.models import Media, Product, Status, Store, StoreSeller
+from hojre.customers.models import StoreCustomer
 from hojre.interactions.registry import TargetKind
 from hojre.messaging.models import Chat, Offer, StoreMessage
 from hojre.web_v1.app import ROUTERS
@@ -56,6 +58,14 @@ class Case:
     outsider: str  # REFUSE, OWN or the exact "not found" message
 
 
+NEW_SELLER: Final = {"Seller[name]": "سارا", "Seller[family]": "کریمی",
+                     "Seller[cellPhone]": "09359990001", "Seller[password]": "secret9"}  # fmt: skip
+
+
+# What any request of a user moves (when they were last seen, where): not A's data.
+MOVING: Final = frozenset({"seen_at", "longitude", "latitude", "located_at"})
+
+
 def _store(w: World) -> dict[str, Any]:
     return {"store": w.a.id}
 
@@ -81,6 +91,15 @@ CASES: Final[dict[str, Case]] = {
     "/store-manager/delete-store-gallery": Case(lambda w: {"id": w.media}, "Media Not Found"),
     "/store-manager/list-gallery": Case(_store, REFUSE),
     "/store-manager/unique-product": Case(lambda w: {"id": w.product}, "Product Not Found"),
+    "/store-manager/addseller": Case(lambda w: {"store": w.a.id, **NEW_SELLER}, REFUSE),
+    "/store-manager/mysellers": Case(_store, REFUSE),
+    # Naming A's seller (no store: the caller's own, where that seller is not).
+    "/store-manager/edit-seller": Case(
+        lambda w: {"seller": w.seller, "Seller[name]": "دزدیده", "Seller[password]": "taken1"},
+        "Seller Not Found",
+    ),
+    "/store-manager/deleteseller": Case(lambda w: {"seller": w.seller}, "Seller Not Found"),
+    "/store-manager/active-seller": Case(lambda w: {"seller": w.dismissed.id}, "Seller Not Found"),
     **{
         f"{side}{name}": case
         for side in (MANAGER, SELLER)
@@ -90,6 +109,8 @@ CASES: Final[dict[str, Case]] = {
             "add-product": Case(lambda w: {"store": w.a.id, "title": "x", "price": "1"}, REFUSE),
             "edit-product": Case(_product, "Product Not Found"),
             "delete-product": Case(_product, "Product Not Found"),
+            "physical-customers": Case(_store, REFUSE),
+            "virtual-customers": Case(_store, REFUSE),
         }.items()
     },
 }
@@ -143,12 +164,25 @@ async def _fingerprint(cast: Cast, store_id: int) -> list[tuple[Any, ...]]:
             select(StoreMessage).where(StoreMessage.store_id == store_id),
             select(Offer).where(Offer.store_id == store_id),
             select(Chat).where(Chat.store_id == store_id),
+            select(StoreCustomer).where(StoreCustomer.store_id == store_id),
+            # The staff's accounts (edit-seller), and no account for addseller's number.
+            select(User).where(
+                or_(
+                    User.id.in_(
+                        select(StoreSeller.user_id).where(StoreSeller.store_id == store_id)
+                    ),
+                    User.cellphone == NEW_SELLER["Seller[cellPhone]"],
+                )
+            ),
         ]
         rows: list[tuple[Any, ...]] = []
         for query in queries:
             for row in (await session.scalars(query)).all():
                 table = row.__table__
-                rows.append(tuple(getattr(row, c.key) for c in table.columns))
+                moving = MOVING if table.name == "users" else frozenset()
+                rows.append(
+                    tuple(getattr(row, c.key) for c in table.columns if c.key not in moving)
+                )
         return sorted(rows, key=repr)
 
 
