@@ -179,7 +179,7 @@ async def _fingerprint(cast: Cast, store_id: int) -> list[tuple[Any, ...]]:
         for query in queries:
             for row in (await session.scalars(query)).all():
                 table = row.__table__
-                moving = MOVING if table.name == "users" else frozenset()
+                moving = MOVING if isinstance(row, User) else frozenset()
                 rows.append(
                     tuple(getattr(row, c.key) for c in table.columns if c.key not in moving)
                 )
