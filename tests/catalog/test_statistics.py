@@ -32,11 +32,6 @@ COLUMNS = {
 PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
-@pytest.fixture
-async def cast(api: Api) -> Cast:
-    return Cast(api)
-
-
 def success(**numbers: int) -> dict[str, Any]:
     """The exact reply: every counter, 0 unless given."""
     return {"status": "success", "message": "success", "data": dict.fromkeys(COLUMNS, 0) | numbers}

@@ -40,11 +40,6 @@ NEAR = 1e-4  # 11 m, in the store (radius 50 m)
 FAR = 1e-3  # 111 m
 
 
-@pytest.fixture
-async def cast(api: Api) -> Cast:
-    return Cast(api)
-
-
 class Clock:
     """``hojre.core.clock.utcnow`` moved on by ``shift`` (the customers service reads it)."""
 

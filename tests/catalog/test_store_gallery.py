@@ -36,11 +36,6 @@ UPDATED = {"status": "success", "message": "updated successfully", "data": ""}
 ITEM_KEYS = {"id", "title", "type", "store", "source", "order"}
 
 
-@pytest.fixture
-async def cast(api: Api) -> Cast:
-    return Cast(api)
-
-
 def manager_of(shop: Shop) -> Person:
     assert shop.manager is not None
     return shop.manager

@@ -28,11 +28,6 @@ KEYS = ["id", "title", "mainImage", "category", "store", "description", "status"
 PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
-@pytest.fixture
-async def cast(api: Api) -> Cast:
-    return Cast(api)
-
-
 def staff(shop: Shop, side: str) -> Person:
     return manager_of(shop) if side == "/store-manager" else shop.seller
 

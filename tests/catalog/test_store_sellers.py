@@ -45,11 +45,6 @@ def new_cellphone() -> str:
     return f"0937{next(_PHONES):07d}"
 
 
-@pytest.fixture
-async def cast(api: Api) -> Cast:
-    return Cast(api)
-
-
 def manager_of(shop: Shop) -> Person:
     assert shop.manager is not None
     return shop.manager

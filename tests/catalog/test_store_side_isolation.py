@@ -116,11 +116,6 @@ CASES: Final[dict[str, Case]] = {
 }
 
 
-@pytest.fixture
-async def cast(api: Api) -> Cast:
-    return Cast(api)
-
-
 def store_side_routes() -> set[str]:
     return {e.path for r in ROUTERS for e in r.endpoints if e.path.startswith((MANAGER, SELLER))}
 

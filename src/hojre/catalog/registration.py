@@ -14,6 +14,7 @@ both by SMS, through the outbox: sent after commit, counted in the day's SMS cei
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, NamedTuple
@@ -289,8 +290,17 @@ REASON_MAX: Final = 300  # an SMS is short; the operator's reason fits in two
 
 
 async def _decide(
-    conn: Conn, store_id: int, to: Status, allowed: frozenset[Status]
+    conn: Conn,
+    hub: Hub,
+    store_id: int,
+    to: Status,
+    allowed: frozenset[Status],
+    *,
+    kind: str,
+    text: Callable[[str], str],
 ) -> StoreDecision:
+    """Move the store from one of ``allowed`` to ``to`` (compare-and-set: of two decisions at
+    once, one applies) and queue its manager the SMS ``text`` makes of the store's title."""
     row = await conn.one(_STATE, store=store_id)
     if row is None:
         raise StoreNotFound
@@ -298,6 +308,8 @@ async def _decide(
         raise StoreStatusUnchanged(store_id, row.status)
     if not await conn.run(_MOVE, store=store_id, seen=row.status, status=to.value, now=utcnow()):
         raise StoreStatusUnchanged(store_id, row.status)  # decided by someone else meanwhile
+    if row.cellphone is not None:
+        await hub.outbox.enqueue(conn, to=row.cellphone, kind=kind, text=text(row.title))
     return StoreDecision(row.id, row.title, row.status, to.value, row.cellphone)
 
 
@@ -305,15 +317,13 @@ async def approve_store(conn: Conn, hub: Hub, *, store_id: int) -> StoreDecision
     """A pending (or rejected) store becomes active: customers see it. Its manager gets an
     SMS after commit. No such store: :class:`StoreNotFound`; any other status (active
     already, inactive): :class:`StoreStatusUnchanged`."""
-    decided = await _decide(conn, store_id, Status.active, APPROVABLE)
-    if decided.cellphone is not None:
-        title = decided.title
-        await hub.outbox.enqueue(
-            conn, to=decided.cellphone, kind="store_approved",
-            text=f"Hojrenama: your store \u201c{title}\u201d is approved and shown to customers."
-            f"\nحجره‌نما: فروشگاه «{title}» تأیید شد و اکنون به مشتریان نشان داده می‌شود.",
-        )  # fmt: skip
-    return decided
+    return await _decide(
+        conn, hub, store_id, Status.active, APPROVABLE, kind="store_approved",
+        text=lambda title: (
+            f"Hojrenama: your store \u201c{title}\u201d is approved and shown to customers."
+            f"\nحجره‌نما: فروشگاه «{title}» تأیید شد و اکنون به مشتریان نشان داده می‌شود."
+        ),
+    )  # fmt: skip
 
 
 async def reject_store(conn: Conn, hub: Hub, *, store_id: int, reason: str) -> StoreDecision:
@@ -325,16 +335,14 @@ async def reject_store(conn: Conn, hub: Hub, *, store_id: int, reason: str) -> S
         raise ValueError("a reason is required")
     if len(reason) > REASON_MAX:
         raise ValueError(f"the reason is longer than {REASON_MAX} characters")
-    decided = await _decide(conn, store_id, Status.rejected, REJECTABLE)
-    if decided.cellphone is not None:
-        title = decided.title
-        await hub.outbox.enqueue(
-            conn, to=decided.cellphone, kind="store_rejected",
-            text=f"Hojrenama: your store \u201c{title}\u201d was not approved: {reason}"
+    return await _decide(
+        conn, hub, store_id, Status.rejected, REJECTABLE, kind="store_rejected",
+        text=lambda title: (
+            f"Hojrenama: your store \u201c{title}\u201d was not approved: {reason}"
             f"\nحجره‌نما: فروشگاه «{title}» تأیید نشد: {reason}"
-            "\nآن را در برنامه ویرایش کنید تا دوباره بررسی شود.",
-        )  # fmt: skip
-    return decided
+            "\nآن را در برنامه ویرایش کنید تا دوباره بررسی شود."
+        ),
+    )  # fmt: skip
 
 
 async def pending_stores(conn: Conn) -> list[PendingStore]:

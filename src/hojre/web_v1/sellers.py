@@ -11,7 +11,7 @@ from typing import Any
 
 from hojre.catalog import sellers
 from hojre.catalog.sellers import SellerFields, SellerListItem
-from hojre.web_v1.endpoint import Call, V1Params, V1Router, param
+from hojre.web_v1.endpoint import Call, Handler, V1Params, V1Router, param
 from hojre.web_v1.envelopes import ok
 from hojre.web_v1.messaging import DEFAULT_AVATAR
 from hojre.web_v1.params import wire_id
@@ -104,21 +104,27 @@ async def edit_seller(call: Call[EditSellerParams]) -> dict[str, Any]:
     return ok("Seller Edited")
 
 
-@router.post("/store-manager/deleteseller", SellerStatusParams, auth=True,
-             summary="Dismiss a seller of one of the caller's stores (history kept)")  # fmt: skip
-async def delete_seller(call: Call[SellerStatusParams]) -> dict[str, Any]:
-    await sellers.set_seller_status(
-        call.conn, caller=call.me, seller_id=wire_id(call.params.seller), active=False,
-        store_id=store_of(call),
-    )  # fmt: skip
-    return ok("Seller Successfully Deactived")  # the contract's spelling
+# deleteseller and active-seller: one handler, the status and the contract's words apart.
+_STATUS_ROUTES = (
+    ("deleteseller", False, "Seller Successfully Deactived",  # the contract's spelling
+     "Dismiss a seller of one of the caller's stores (history kept)"),
+    ("active-seller", True, "Seller Successfully activated",
+     "Re-activate a dismissed seller of one of the caller's stores"),
+)  # fmt: skip
 
 
-@router.post("/store-manager/active-seller", SellerStatusParams, auth=True,
-             summary="Re-activate a dismissed seller of one of the caller's stores")  # fmt: skip
-async def active_seller(call: Call[SellerStatusParams]) -> dict[str, Any]:
-    await sellers.set_seller_status(
-        call.conn, caller=call.me, seller_id=wire_id(call.params.seller), active=True,
-        store_id=store_of(call),
-    )  # fmt: skip
-    return ok("Seller Successfully activated")
+def _set_status(active: bool, message: str) -> Handler:
+    async def handler(call: Call[SellerStatusParams]) -> dict[str, Any]:
+        await sellers.set_seller_status(
+            call.conn, caller=call.me, seller_id=wire_id(call.params.seller), active=active,
+            store_id=store_of(call),
+        )  # fmt: skip
+        return ok(message)
+
+    handler.__name__ = "activate_seller" if active else "dismiss_seller"
+    return handler
+
+
+for _name, _active, _message, _summary in _STATUS_ROUTES:
+    router.post(f"/store-manager/{_name}", SellerStatusParams, auth=True,
+                summary=_summary)(_set_status(_active, _message))  # fmt: skip
