@@ -14,7 +14,7 @@ both by SMS, through the outbox: sent after commit, counted in the day's SMS cei
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, NamedTuple
@@ -208,6 +208,19 @@ _MAKE_MANAGER = Query(
 )  # fmt: skip
 
 
+async def open_store(
+    conn: Conn, *, manager_id: int, values: Mapping[str, object], status: Status
+) -> int:
+    """The one way a store is made: ``values`` as :func:`check_store` returns them, the slug
+    from the title (``-2``, ``-3`` … when taken), ``manager_id`` its manager; its id. Two
+    statements (the slugs in use, the insert; one more per slug a parallel writer took)."""
+    row = {**values, "manager_id": manager_id, "status": status.value}
+    made = await unique_slug(
+        conn, Store, str(values["title"]), insert=slug_insert(conn, Store, row)
+    )
+    return int(made.id)
+
+
 async def register_store(
     hub: Hub,
     *,
@@ -240,8 +253,7 @@ async def register_store(
             raise CellphoneOrEmailTaken from exc
         if made is None:
             return
-        row = {**values, "manager_id": user.id, "status": Status.pending.value}
-        await unique_slug(conn, Store, str(values["title"]), insert=slug_insert(conn, Store, row))
+        await open_store(conn, manager_id=user.id, values=values, status=Status.pending)
 
     return await register(hub, cellphone=cellphone, password=password, client=client, also=also)
 

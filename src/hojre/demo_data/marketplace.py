@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hojre.accounts.models import Role, User
 from hojre.catalog import products as store_products
+from hojre.catalog import registration, store_admin
 from hojre.catalog.models import (
     Bazaar,
     BazaarCategory,
@@ -39,7 +40,9 @@ from hojre.catalog.models import (
     StoreSeller,
 )
 from hojre.catalog.products import ProductFields
+from hojre.catalog.registration import StoreFields
 from hojre.catalog.service import StoreSide, slugify
+from hojre.catalog.store_admin import StoreChanges
 from hojre.core.db import SessionConn
 from hojre.demo_data import conversations, phrases, words
 from hojre.demo_data.phrases import CommentWords
@@ -228,6 +231,11 @@ class _StorePlan:
     title: str = ""
     created: datetime = BASE_TIME
     id: int = 0
+
+
+# What a store's manager writes with edit-store (the rest came with the store's form).
+_PROFILE: Final = ("about", "email", "instagram", "logo", "main_image", "store_front_image",
+                   "location_image")  # fmt: skip
 
 
 class _Actor(NamedTuple):
@@ -632,8 +640,11 @@ class _Generator:
                 plan.manager = stores[plan.parent].manager
         return [u.id for u in customers]
 
-    def _store_row(self, plan: _StorePlan, stores: list[_StorePlan], site: _Site | None) -> Store:
-        """``site``: the mall or bazaar the store is in (None for a street shop)."""
+    def _store_values(
+        self, plan: _StorePlan, stores: list[_StorePlan], site: _Site | None
+    ) -> dict[str, Any]:
+        """What the store's manager fills in, by column name. ``site``: the mall or bazaar
+        the store is in (None for a street shop)."""
         rng = self.rng
         city, hood = plan.city, plan.hood
         cw = words.CATEGORY_WORDS[plan.category]
@@ -667,10 +678,8 @@ class _Generator:
             count=fa_number(rng.randint(3, 30)),
         )
         n = plan.number
-        return Store(
+        return dict(
             title=plan.title,
-            slug=self._slug(Store, plan.title, city),
-            manager_id=plan.manager,
             category_id=plan.category,
             phone=f"{city.spec.area_code}{rng.randint(22_000_000, 88_999_999)}",
             email=f"store{n}@example.com" if rng.random() < 0.4 else None,
@@ -681,29 +690,54 @@ class _Generator:
             certificate_image=f"img/demo/store-{n}-certificate.jpg",
             store_front_image=f"img/demo/store-{n}-front.jpg",
             location_image=f"img/demo/store-{n}-map.jpg",
-            status=Status.active,
             address=address,
-            created_at=plan.created,
-            updated_at=plan.created,
             **self._geo(city, hood),
         )
 
     async def _stores(
         self, stores: list[_StorePlan], bazaars: list[_Site], malls: list[_Site]
     ) -> None:
+        """Each store opened as store-register opens one (its form checked by
+        :func:`registration.check_store`, then :func:`registration.open_store`), active at once
+        (the demo's operator approved them all), its profile written by its manager's
+        ``edit-store`` (:func:`store_admin.edit_store`); then dated back to its plan and, for a
+        branch, linked to its main store (no endpoint makes branches)."""
+        conn = SessionConn(self.session)
         main = [p for p in stores if p.parent is None]
         branches = [p for p in stores if p.parent is not None]
+        settled: list[dict[str, Any]] = []
         for group in (main, branches):  # a branch needs its main store's id
-            rows: list[Store] = []
             for plan in group:
+                assert plan.manager is not None  # every store has one (_users)
                 bazaar = bazaars[plan.bazaar] if plan.bazaar is not None else None
                 mall = malls[plan.mall] if plan.mall is not None else None
-                row = self._store_row(plan, stores, mall or bazaar)
-                row.bazaar_id = bazaar.id if bazaar is not None else None
-                row.mall_id = mall.id if mall is not None else None
-                row.parent_id = stores[plan.parent].id if plan.parent is not None else None
-                rows.append(row)
-            await self._insert(group, rows)
+                v = self._store_values(plan, stores, mall or bazaar)
+                form = StoreFields(
+                    title=v["title"], address=v["address"], phone=v["phone"],
+                    state=str(v["state_id"]), city=str(v["city_id"]),
+                    hood=None if v["hood_id"] is None else str(v["hood_id"]),
+                    category=str(v["category_id"]),
+                    bazaar=None if bazaar is None else str(bazaar.id),
+                    mall=None if mall is None else str(mall.id),
+                    certificate=v["certificate_image"],
+                    longitude=v["longitude"], latitude=v["latitude"],
+                )  # fmt: skip
+                checked = await registration.check_store(conn, form)
+                plan.id = await registration.open_store(
+                    conn, manager_id=plan.manager, values=checked, status=Status.active
+                )
+                profile = {name: v[name] for name in _PROFILE if v[name] is not None}
+                await store_admin.edit_store(
+                    conn, caller=_Actor(plan.manager, int(Role.store_manager)),
+                    changes=StoreChanges(profile), store_id=plan.id,
+                )  # fmt: skip
+                settled.append({
+                    "id": plan.id, "created_at": plan.created, "updated_at": plan.created,
+                    "district": v["district"],
+                    "parent_id": None if plan.parent is None else stores[plan.parent].id,
+                })  # fmt: skip
+        # The services stamp "now": back to the plan (and the branches to their main store).
+        await self.session.execute(update(Store), settled)
         self.session.add_all(
             StoreSeller(
                 store_id=plan.id,
