@@ -5,9 +5,10 @@ their conversations with the stores (chats, messages to stores, offers; see
 
 The same seed gives the same rows: one ``random.Random`` and one seeded Faker drive every
 choice, every timestamp is counted back from :data:`BASE_TIME`, and nothing depends on the
-ids the database hands out. Bazaars, malls and stores are added in bulk; products (with their
-gallery) are added by each store's manager through the store side's service, as the
-store-manager app adds them, and then dated back to their planned time; interactions go
+ids the database hands out. Bazaars and malls (the operators' own, which no endpoint makes)
+are added in bulk; stores are opened as store-register opens them and given their profile by
+their manager's edit-store, and products (with their gallery) are added by the manager's
+add-product, each through its service, then dated back to their planned time; interactions go
 through the interactions service, so the counters equal the rows exactly as in production,
 and conversations through the messaging service. The caller
 owns the unit of work (one transaction for the whole marketplace).
