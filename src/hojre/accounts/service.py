@@ -205,8 +205,12 @@ _LOCATION = Query(
 )  # fmt: skip
 
 
-def record_location(tx: Conn, hub: Hub, *, user: Caller, where: Location) -> None:
-    """Remember where the user was, after the request commits, in its own short transaction.
+def record_location(
+    tx: Conn, hub: Hub, *, user: Caller, where: Location,
+    also: Callable[[Conn], Awaitable[None]] | None = None,
+) -> None:  # fmt: skip
+    """Remember where the user was, after the request commits, in its own short transaction
+    (with ``also``, what else the place means, as the store visits of hojre.customers).
 
     Done apart from the request so a read-only request stays read-only, and only when the
     position moved.
@@ -220,6 +224,8 @@ def record_location(tx: Conn, hub: Hub, *, user: Caller, where: Location) -> Non
             await own.run(
                 _LOCATION, user_id=user_id, x=where.longitude, y=where.latitude, now=utcnow()
             )
+            if also is not None:
+                await also(own)
 
     tx.on_commit(write)
 

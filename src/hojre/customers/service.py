@@ -4,7 +4,7 @@ Two writers keep ``store_customers``, each one statement that the database settl
 (``INSERT … SELECT … ON CONFLICT (store_id, user_id) DO UPDATE``), so parallel requests
 neither lose a customer nor count a visit twice:
 
-- :func:`note_location`: a location the user reported (``x``/``y`` of a logged-in request)
+- :func:`visits_at`: a location the user reported (``x``/``y`` of a logged-in request)
   within the radius of a store's point is a visit; after the request commits, only when the
   location moved, one indexed statement for every store in the radius at once.
 - :func:`note_interaction`: a like, favourite, view or comment of a store or one of its
@@ -19,6 +19,7 @@ This module imports no service that writes interactions or messages (they call i
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import cache
 from typing import Any, Final
@@ -39,7 +40,6 @@ from sqlalchemy import (
 )
 
 from hojre.accounts.schemas import Location
-from hojre.accounts.service import Caller
 from hojre.catalog.models import Product, Status, Store, StoreSeller
 from hojre.core import clock
 from hojre.core.db import UTCDateTime
@@ -149,26 +149,21 @@ def visit_params(where: Location, radius: float) -> dict[str, float]:
     }  # fmt: skip
 
 
-def note_location(tx: Conn, hub: Hub, *, user: Caller, where: Location) -> None:
-    """A location the user reported: a visit of every store within the radius
-    (``physical_radius_meters``), after the request commits, in its own short transaction
-    (as :func:`hojre.accounts.service.record_location`: a read stays a read).
-
-    Only when the location moved (``record_location``'s rule): a customer standing still
-    sends the same point again and again, and is still on the same visit. One statement,
-    which finds no store and writes nothing far from every store.
+def visits_at(hub: Hub, *, user_id: int, where: Location) -> Callable[[Conn], Awaitable[None]]:
+    """The write of a location the user reported: a visit of every store within the radius
+    (``physical_radius_meters``). :func:`hojre.accounts.service.record_location` runs it
+    after the request commits, in the short transaction that stores the location, and only
+    when the location moved: a customer standing still sends the same point again and
+    again, and is still on the same visit. One statement, which finds no store and writes
+    nothing far from every store.
     """
-    if user.longitude == where.longitude and user.latitude == where.latitude:
-        return
-    user_id = user.id
-    params = visit_params(where, hub.settings.physical_radius_meters)
 
-    async def write() -> None:
+    async def write(own: Conn) -> None:
+        params = visit_params(where, hub.settings.physical_radius_meters)
         now = clock.utcnow()
-        async with hub.db.raw.connect(write=True) as own:
-            await own.run(_VISIT, user=user_id, now=now, gap_before=now - VISIT_GAP, **params)
+        await own.run(_VISIT, user=user_id, now=now, gap_before=now - VISIT_GAP, **params)
 
-    tx.on_commit(write)
+    return write
 
 
 # -- contacts through the app ----------------------------------------------------------------

@@ -158,8 +158,10 @@ class Call(Generic[P]):
             presence.note_seen(self.conn, self.hub, user=self.user)
             where = parse_location(self.raw)
             if where is not None:
-                accounts.record_location(self.conn, self.hub, user=self.user, where=where)
-                customers.note_location(self.conn, self.hub, user=self.user, where=where)
+                visits = customers.visits_at(self.hub, user_id=self.user.id, where=where)
+                accounts.record_location(
+                    self.conn, self.hub, user=self.user, where=where, also=visits
+                )
         return self.user
 
 
