@@ -13,6 +13,7 @@ from tests.conftest import make_settings
 
 DECLARED = {
     ("POST", "/user/register"): Reply.register,
+    ("POST", "/user/store-register"): Reply.register,
     ("GET", "/bazzars/{id}"): Reply.bazaar,
     ("GET", "/malls/{id}"): Reply.mall,
     ("GET", "/stores/{id}"): Reply.store,
@@ -25,6 +26,11 @@ DECLARED = {
     ("POST", "/seller/products"): Reply.store_side,
     ("POST", "/store-manager/list-gallery"): Reply.store_side,
     ("POST", "/store-manager/unique-product"): Reply.store_side,
+    **{
+        ("POST", f"/{side}/{kind}-customers"): Reply.store_side
+        for side in ("store-manager", "seller")
+        for kind in ("physical", "virtual")
+    },
 }
 
 
