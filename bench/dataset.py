@@ -31,6 +31,12 @@ Who is used for what (so that one endpoint's writes never break another's reques
 in, ``== 3`` ask for temporary passwords (``forget``), ``== 4`` are the pool of the endpoints
 that end tokens (logout, newtoken, change-password; re-armed before each run) and ``== 0`` the
 pool of the delete endpoints. Staff of every 5th store hold tokens; the other staff log in.
+The managers of the "work stores" (``id % 5 == 3``) get a known token from the seller arms
+(``addseller``, ``store-sellers``): a store's sellers are added, edited, dismissed and
+re-activated there, so the token stores' sellers stay as they are.
+
+The stores' customers (``store_customers``) are computed from the interactions after the load
+(:func:`customer_statements`), and on PostgreSQL ``store_points`` from the stores' coordinates.
 """
 
 # ruff: noqa: S608 (table and column names in the SQL are this module's constants)
@@ -67,6 +73,8 @@ from hojre.accounts.models import AccessToken, ActivationCode, User
 from hojre.accounts.service import _code_hash
 from hojre.core.migrate import upgrade_async
 from hojre.core.security import hash_password, sha256_hex
+from hojre.customers.models import StoreCustomer, StorePoint
+from hojre.customers.service import CONTACT_KINDS, STORE_TARGETS
 from hojre.interactions.models import Comment, Mark, View
 from hojre.interactions.registry import (
     CATALOG_TARGETS,
@@ -90,12 +98,16 @@ STAFF_TOKEN_STORE_EVERY: Final = 5  # the manager and sellers of every 5th store
 BROADCASTS: Final = 30  # admins' announcements: as many on every dataset
 CHUNK: Final = 20_000  # rows between progress updates
 
-# Tables the load writes (their secondary indexes are dropped and rebuilt around it).
+# Tables the load writes (their secondary indexes are dropped and rebuilt around it);
+# store_customers and store_points are filled from the others (customer_statements).
 LOADED_TABLES: Final = (
     "users", "bazaars", "malls", "stores", "store_sellers", "products", "media",
     "access_tokens", "marks", "views", "comments", "chats", "chat_messages", "store_messages",
-    "offers", "broadcasts",
+    "offers", "broadcasts", StoreCustomer.__tablename__, StorePoint.__tablename__,
 )  # fmt: skip
+# Every PHYSICAL_EVERY-th store and customer pair (by store_id + user_id) was at the store:
+# a third of each store's customers are physical, the rest virtual.
+PHYSICAL_EVERY: Final = 3
 
 FIRST_NAMES: Final = (
     "مریم", "زهرا", "فاطمه", "سارا", "نرگس", "لیلا", "مینا", "نازنین", "علی", "محمد", "رضا",
@@ -564,7 +576,8 @@ class Plan:
         message`` (a manager and a message to their store); broadcasts.txt ``id`` (visible to
         customers); countries.txt ``id``, states.txt ``id country``, cities.txt ``id state``,
         hoods.txt ``id city state``; places.txt ``city state`` (where the showcases are) and
-        categories.txt ``id`` (bazaar categories).
+        categories.txt ``id`` (bazaar categories); points.txt ``store longitude latitude``
+        (every store's point, as stores_rows places them).
         """
         out.mkdir(parents=True, exist_ok=True)
         c = self.n.customers
@@ -624,6 +637,8 @@ class Plan:
         write("marks.txt", self._interactions_of(tokens))
         write("places.txt", (f"{city} {state}" for city, state, _ in self.geo))
         write("categories.txt", (str(i) for i in self.categories))
+        write("points.txt", (f"{i} {self._place(i)[5]} {self._place(i)[6]}"
+                             for i in range(1, self.n.stores + 1)))  # fmt: skip
         write("countries.txt", (str(i) for i in geo.countries))
         write("states.txt", (f"{i} {country}" for i, country in geo.states))
         write("cities.txt", (f"{i} {state}" for i, state in geo.cities))
@@ -720,6 +735,50 @@ def bump_statement(target: TargetKind, kind: InteractionKind) -> str:
     table = TARGETS[target].model.__tablename__
     column = KINDS[kind].counter
     return f"UPDATE {table} SET {column} = {column} + 1 WHERE id = ?"
+
+
+def customer_statements(visible: str = "visible", *, points: bool) -> list[str]:
+    """The stores' customers from the rows, as the customers service would have kept them
+    (:func:`hojre.customers.service.note_interaction`): each customer's contacts
+    (:data:`CONTACT_KINDS` on a store or one of its products) give one row per store, its
+    ``last_seen_at`` the latest of them; every :data:`PHYSICAL_EVERY`-th pair was also at the
+    store (``visits`` 1 to 4, the last visit at the last contact). Chats and store messages
+    also make customers in the service; they are left out to keep the load short (the lists
+    read the same index either way). ``points``: also ``store_points`` from the stores'
+    coordinates (PostgreSQL: the load's ``session_replication_role = replica`` keeps the
+    trigger that fills it off; SQLite's triggers fire during the load)."""
+    marks, views, comments = Mark.__tablename__, View.__tablename__, Comment.__tablename__
+    kinds = ", ".join(f"'{k.value}'" for k in MARK_KINDS if k in CONTACT_KINDS)
+    sources = []
+    for target in sorted(STORE_TARGETS, key=lambda t: t.value):
+        if target is TargetKind.store:
+            store, join = "x.target_id", ""
+        else:
+            store, join = "p.store_id", " JOIN products p ON p.id = x.target_id"
+        where = f"x.target = '{target.value}'"
+        if kinds:
+            sources.append(f"SELECT {store} AS store_id, x.user_id, x.created_at AS at FROM "
+                           f"{marks} x{join} WHERE {where} AND x.kind IN ({kinds})")  # fmt: skip
+        if InteractionKind.view in CONTACT_KINDS:
+            sources.append(f"SELECT {store} AS store_id, x.user_id, x.viewed_at AS at FROM "
+                           f"{views} x{join} WHERE {where}")  # fmt: skip
+        if InteractionKind.comment in CONTACT_KINDS:
+            sources.append(f"SELECT {store} AS store_id, x.user_id, x.created_at AS at FROM "
+                           f"{comments} x{join} WHERE {where} AND x.{visible}")  # fmt: skip
+    physical = f"(store_id + user_id) % {PHYSICAL_EVERY} = 0"
+    statements = [
+        f"INSERT INTO {StoreCustomer.__tablename__} (store_id, user_id, visits, last_visit_at, "
+        f"last_seen_at) SELECT store_id, user_id, CASE WHEN {physical} THEN 1 + "
+        f"(store_id + user_id) % 4 ELSE 0 END, CASE WHEN {physical} THEN max(at) END, max(at) "
+        f"FROM ({' UNION ALL '.join(sources)}) AS contacts GROUP BY store_id, user_id"
+    ]
+    if points:
+        statements.append(
+            f"INSERT INTO {StorePoint.__tablename__} (store_id, latitude, longitude) SELECT id, "
+            "CAST(latitude AS double precision), CAST(longitude AS double precision) FROM "
+            "stores WHERE latitude <> '' AND longitude <> ''"
+        )
+    return statements
 
 
 # -- the loaders -----------------------------------------------------------------------------
@@ -836,6 +895,12 @@ async def load_postgres(
                             f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
                         )
             t = lap("copy", t)
+            with console.status("store customers and points"):
+                for statement in customer_statements(points=True):
+                    await pg.execute(statement)
+                for table in (StoreCustomer.__tablename__, StorePoint.__tablename__):
+                    report.rows[table] = await pg.fetchval(f"SELECT count(*) FROM {table}")
+            t = lap("store customers", t)
             with console.status("building indexes"):
                 for index in indexes:
                     await pg.execute(index["ddl"])
@@ -927,6 +992,14 @@ def load_sqlite(
                 progress.update(task, completed=report.rows[table])
                 report.seconds[f"insert {table}"] = time.perf_counter() - t0
         t = lap("insert", t)
+        with console.status("store customers"):
+            db.execute("BEGIN")
+            for statement in customer_statements("visible = 1", points=False):
+                db.execute(statement)
+            db.execute("COMMIT")
+            for table in (StoreCustomer.__tablename__, StorePoint.__tablename__):
+                report.rows[table] = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        t = lap("store customers", t)
         with console.status("building indexes"):
             for _, ddl in indexes:
                 db.execute(ddl)
@@ -991,7 +1064,7 @@ ARM_TEXT: Final = "نظر آزمایشی برای حذف"  # the comments that d
 # managers.txt / sellers.txt staff.
 PRODUCT_POOLS: Final = {"products-manager": "managers.txt", "products-seller": "sellers.txt"}
 ARM_POOLS: Final = ("logout", "sessions", "pending", "pending-new", *MARK_KINDS, "comments",
-                    *PRODUCT_POOLS, "gallery")  # fmt: skip
+                    *PRODUCT_POOLS, "gallery", "addseller", "store-sellers")  # fmt: skip
 PENDING_PREFIX: Final = {"pending": "096", "pending-new": "095"}
 
 
@@ -1245,6 +1318,93 @@ async def _arm_gallery(db: _Db, people: list[list[str]], n: int) -> list[str]:
     )  # fmt: skip
 
 
+# A store's sellers (addseller, edit-seller, deleteseller, active-seller) are managed in the
+# "work stores" (id % 5 == WORK_STORE_CLASS), whose managers the arms give a known token:
+# mysellers lists the token stores' sellers (not paged), which these writes leave alone.
+WORK_STORE_CLASS: Final = 3
+# addseller's new sellers: "098" + 8 digits, counted on from the highest one there.
+ADDSELLER_PREFIX: Final = "098"
+# The sellers that edit-seller, deleteseller and active-seller act on: SELLERS_PER_WORK_STORE
+# per work store, "097" + the store (7 digits) + 0..SELLERS_PER_WORK_STORE - 1.
+WORK_SELLER_PREFIX: Final = "097"
+SELLERS_PER_WORK_STORE: Final = 5
+
+
+async def _work_managers(db: _Db, sizes: Sizes, seed: int) -> list[tuple[str, str, int]]:
+    """The work stores' managers with their known token: ``(cellphone, token, store)``. The
+    token is added beside theirs (store-login's tokens stay)."""
+    managers = [(sizes.customers + st, st)
+                for st in range(1, sizes.stores + 1)
+                if st % STAFF_TOKEN_STORE_EVERY == WORK_STORE_CLASS]  # fmt: skip
+    now = db.now()
+    await db.many(_TOKEN_SQL, [(u, sha256_hex(bench_token(u, seed)), now, now)
+                               for u, _ in managers])  # fmt: skip
+    return [(bench_cellphone(u), bench_token(u, seed), st) for u, st in managers]
+
+
+def _prefixed(prefix: str) -> tuple[str, str]:
+    """The bounds of the cellphones starting with ``prefix`` (an index range, not LIKE)."""
+    return prefix + "0" * (11 - len(prefix)), prefix + "9" * (11 - len(prefix))
+
+
+async def _arm_addseller(db: _Db, sizes: Sizes, n: int, seed: int) -> list[str]:
+    """``n`` new sellers to add, each to a work store by its manager: ``cellphone token store
+    new-cellphone``. The sellers earlier runs added leave their stores first (their accounts
+    stay: deleting users would check every table that refers to them), so the work stores'
+    lists stay small; the numbers go on from the highest one taken."""
+    managers = await _work_managers(db, sizes, seed)
+    low, high = _prefixed(ADDSELLER_PREFIX)
+    users = User.__tablename__
+    await db.many(
+        f"DELETE FROM store_sellers WHERE user_id IN (SELECT id FROM {users} "
+        "WHERE cellphone >= ? AND cellphone <= ?)",
+        [(low, high)],
+    )
+    ((top,),) = await db.fetch(
+        f"SELECT max(cellphone) FROM {users} WHERE cellphone >= ? AND cellphone <= ?", low, high
+    )
+    first = 0 if top is None else int(top[len(ADDSELLER_PREFIX) :]) + 1
+    lines = []
+    for i in range(n):
+        cell, token, store = managers[i % len(managers)]
+        lines.append(f"{cell} {token} {store} {ADDSELLER_PREFIX}{first + i:08d}")
+    return lines
+
+
+async def _arm_store_sellers(db: _Db, sizes: Sizes, n: int, seed: int) -> list[str]:
+    """The work stores' own sellers, active, with their names (edit-seller sets the same ones
+    again), for their managers to edit, dismiss and re-activate: ``cellphone token seller
+    store`` with the manager's login, ``n`` lines over them in turn. Each request is one that
+    may be repeated (the same fields, the same status), so the lines cycle."""
+    managers = await _work_managers(db, sizes, seed)
+    users = User.__tablename__
+    (password_hash,) = (await db.fetch(f"SELECT password_hash FROM {users} WHERE id = 1"))[0]
+    now = db.now()
+    wanted = {f"{WORK_SELLER_PREFIX}{store:07d}{k}": store for _, _, store in managers
+              for k in range(SELLERS_PER_WORK_STORE)}  # fmt: skip
+    await db.many(
+        f"INSERT INTO {users} (cellphone, password_hash, is_active, role, name, family, "
+        "created_at, updated_at, activated_at) VALUES (?, ?, ?, 7, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (cellphone) DO UPDATE SET is_active = excluded.is_active, role = 7, "
+        "name = excluded.name, family = excluded.family",
+        [(cell, password_hash, True, "فروشنده", "آزمایشی", now, now, now) for cell in wanted],
+    )
+    low, high = _prefixed(WORK_SELLER_PREFIX)
+    ids = dict(await db.fetch(
+        f"SELECT cellphone, id FROM {users} WHERE cellphone >= ? AND cellphone <= ?", low, high
+    ))  # fmt: skip
+    await db.many(
+        "INSERT INTO store_sellers (store_id, user_id, status, created_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (store_id, user_id) DO UPDATE SET status = excluded.status",
+        [(store, ids[cell], "active", now) for cell, store in wanted.items()],
+    )
+    manager_of = {store: (cell, token) for cell, token, store in managers}
+    lines = [f"{manager_of[store][0]} {manager_of[store][1]} {ids[cell]} {store}"
+             for cell, store in wanted.items()]  # fmt: skip
+    random.Random(seed).shuffle(lines)
+    return [lines[i % len(lines)] for i in range(n)]
+
+
 async def arm(url: str, *, out: Path, pool: str, n: int, seed: int = BENCH_SEED) -> Path:
     """Re-arm ``pool`` for ``n`` requests; its request data goes to ``out/arm-<pool>.txt``."""
     sizes = _meta_sizes(out)
@@ -1262,6 +1422,10 @@ async def arm(url: str, *, out: Path, pool: str, n: int, seed: int = BENCH_SEED)
             lines = await _arm_gallery(db, _lines(out / "managers.txt"), n)
         elif pool in PRODUCT_POOLS:
             lines = await _arm_products(db, _lines(out / PRODUCT_POOLS[pool]), pool, n)
+        elif pool == "addseller":
+            lines = await _arm_addseller(db, sizes, n, seed)
+        elif pool == "store-sellers":
+            lines = await _arm_store_sellers(db, sizes, n, seed)
         elif pool in {k.value for k in MARK_KINDS}:
             lines = await _arm_marks(db, sizes, InteractionKind(pool), n, seed)
         else:

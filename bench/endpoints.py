@@ -138,8 +138,28 @@ def _edit(d: Data, n: int) -> list[Request]:
     return each(n, make)
 
 
+def _store_register(d: Data, n: int) -> list[Request]:
+    """register with a store: fresh numbers, a place of the seeded geography, a bazaar
+    category of the dataset, the store titled apart (a shared title would make each insert
+    read every earlier store's numbered slug) and a point in Tehran."""
+
+    def make(cellphone: str) -> Request:
+        hood, city, state = d.pick("hoods.txt")
+        return post(
+            "/user/store-register", username=cellphone, password=PASSWORD,
+            title=f"حجره کتاب {d.rng.randrange(10**12)}", address="تهران، خیابان انقلاب، پلاک ۱۲",
+            phone="02166401234", state=state, city=city, hood=hood,
+            category=d.pick("categories.txt")[0], x="51.4336", y="35.8041",
+        )  # fmt: skip
+
+    return [make(c) for c in d.fresh_numbers(n)]
+
+
 ACCOUNTS: dict[tuple[str, str], Recipe] = {
     ("POST", "/user/register"): Recipe(_register, order="sequential", exempt=ARGON2, rate=300),
+    ("POST", "/user/store-register"): Recipe(
+        _store_register, order="sequential", exempt=ARGON2, rate=300
+    ),
     ("POST", "/user/checkactivationcode"): Recipe(
         armed(lambda r: post("/user/checkactivationcode", username=r[0], code=r[1]), "pending"),
         pool="pending",
@@ -360,13 +380,14 @@ def _finish_chat(d: Data, n: int) -> list[Request]:
         d.pick("finish.txt")))  # fmt: skip
 
 
-def _store_side(path: str, file: str, **extra: str) -> Build:
-    """A store manager's (or seller's) request on a row of ``file``."""
+def _store_side(path: str, file: str, message: str = "id", **extra: str) -> Build:
+    """A store manager's (or seller's) request on a row of ``file`` (store_messages.txt: the
+    message's id as ``message``, the parameter's name)."""
 
     def make(row: list[str]) -> Request:
         params = {**auth(row), **extra}
         if file == "store_messages.txt":
-            params["id"] = row[2]
+            params[message] = row[2]
         return post(path, **params)
 
     return lambda d, n: each(n, lambda: make(d.pick(file)))
@@ -417,6 +438,7 @@ MESSAGING: dict[tuple[str, str], Recipe] = {
         _store_side(
             "/store-manager/answer-store-message",
             "store_messages.txt",
+            message="message",  # the store-manager document's name (§4's id still works)
             answer="بله، با پست پیشتاز ارسال می‌کنیم.",
         )
     ),
@@ -466,7 +488,8 @@ def _add_product(path: str, file: str) -> Build:
             r = d.pick(file)
             return post(path, **auth(r), store=r[3], price="۱۲۵۰۰۰۰", top="yes",
                         title=f"کیف چرمی {d.rng.randrange(10**12)}",
-                        description="چرم طبیعی، دوخت دستی.")  # fmt: skip
+                        description="چرم طبیعی، دوخت دستی.",
+                        **{"Gallery[1]": "img/bench/product-gallery.jpg"})  # fmt: skip
 
         return each(n, make)
 
@@ -495,7 +518,65 @@ for _side, _file in (("store-manager", "managers.txt"), ("seller", "sellers.txt"
             f"/{_side}/edit-product", _pool_name, price="990000", top="no"
         ),
         ("POST", f"/{_side}/delete-product"): _product_pool(f"/{_side}/delete-product", _pool_name),
+        # A screenful of the store's customers (bench/dataset.py customer_statements).
+        **{
+            ("POST", f"/{_side}/{kind}-customers"): Recipe(
+                _own_store(f"/{_side}/{kind}-customers", _file, perPage="20")
+            )
+            for kind in ("physical", "virtual")
+        },
     }
+
+# A store's sellers, for its manager. mysellers (not paged) lists the token stores' sellers;
+# the writes act in the work stores (bench/dataset.py WORK_STORE_CLASS), whose managers the
+# arms give tokens: addseller adds the numbers its arm names (and that arm takes the sellers
+# earlier runs added out of their stores), the others act on the arm's own sellers of those
+# stores with requests that may be repeated (the same names; dismissed or active again), so
+# sellers.txt's sellers stay active for the /seller/* endpoints.
+_SELLER_NAMES = {"Seller[name]": "فروشنده", "Seller[family]": "آزمایشی"}
+
+
+def _seller_pool(path: str, *, store: bool, **fields: str) -> Recipe:
+    """A request about a work store's seller (``cellphone token seller store``)."""
+    return Recipe(
+        armed(
+            lambda r: post(path, **auth(r), seller=r[2], **({"store": r[3]} if store else {}),
+                           **fields),
+            "store-sellers",
+        ),
+        pool="store-sellers",
+        order="sequential",
+    )  # fmt: skip
+
+
+def _add_seller(r: list[str]) -> Request:
+    """A new seller (``cellphone token store new-cellphone``)."""
+    return post("/store-manager/addseller", **auth(r), store=r[2], **_SELLER_NAMES,
+                **{"Seller[cellPhone]": r[3], "Seller[password]": PASSWORD})  # fmt: skip
+
+
+SELLERS: dict[tuple[str, str], Recipe] = {
+    ("POST", "/store-manager/addseller"): Recipe(
+        armed(_add_seller, "addseller"),
+        pool="addseller",
+        order="sequential",
+        exempt=ARGON2,
+        rate=300,
+    ),
+    ("POST", "/store-manager/mysellers"): Recipe(
+        _own_store("/store-manager/mysellers", "managers.txt")
+    ),
+    # No password: nothing hashed, no session ended.
+    ("POST", "/store-manager/edit-seller"): _seller_pool(
+        "/store-manager/edit-seller", store=False, **_SELLER_NAMES
+    ),
+    ("POST", "/store-manager/deleteseller"): _seller_pool(
+        "/store-manager/deleteseller", store=True
+    ),
+    ("POST", "/store-manager/active-seller"): _seller_pool(
+        "/store-manager/active-seller", store=True
+    ),
+}
 
 # The store's profile and gallery (store managers). add-store-gallery adds rows to the token
 # stores' galleries (they run after every public read of the table); the gallery arm deletes
@@ -532,6 +613,32 @@ STORE_PROFILE: dict[tuple[str, str], Recipe] = {
     ),
 }
 
+# -- variants --------------------------------------------------------------------------------
+
+
+def _users_at_a_store(d: Data, n: int) -> list[Request]:
+    """GET /web/users from a token customer at a store: ``x``/``y`` a few metres from a
+    random store's point (bench/dataset.py points.txt), a new point each request (a point
+    that did not move writes nothing), so every request writes, after its commit, the new
+    location and the visit of the stores within the radius (hojre.customers.service
+    visits_at, in hojre.accounts.service.record_location's transaction)."""
+
+    def make() -> Request:
+        _, lon, lat = d.pick("points.txt")
+        # Up to ±0.0001° (11 m north-south, 9 m east-west here): inside the 50 m radius.
+        x = float(lon) + d.rng.uniform(-1e-4, 1e-4)
+        y = float(lat) + d.rng.uniform(-1e-4, 1e-4)
+        return get("/users", **auth(d.pick("users.txt")), x=f"{x:.7f}", y=f"{y:.7f}")
+
+    return each(n, make)
+
+
+# Requests of a route in another shape, measured as endpoints of their own beside the route's
+# (bench/run.py: key ``<route's key>+<name>``, the route's read or write kind and target).
+VARIANTS: dict[tuple[str, str], dict[str, Recipe]] = {
+    ("GET", "/users"): {"visit": Recipe(_users_at_a_store)},
+}
+
 # -- the table -------------------------------------------------------------------------------
 
 PING = ("GET", "/ping")
@@ -544,6 +651,7 @@ TABLE: dict[tuple[str, str], Recipe] = {
     **MESSAGING,
     **STORE_SIDE,
     **STORE_PROFILE,
+    **SELLERS,
 }
 
 

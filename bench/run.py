@@ -52,6 +52,9 @@ BIN = Path(sys.executable).parent
 HOJRE = BIN / "hojre"
 PY_SPY = WORK / "tools" / "bin" / "py-spy"
 PG_BASE = os.environ.get("BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
+# The databases' names: <DB_PREFIX>_big, <DB_PREFIX>_small (PostgreSQL, and the SQLite files in
+# WORK). --db-prefix and --work move a second run (a helper's, a branch's) off the default ones.
+DB_PREFIX = "hojre_bench"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PROFILE_RATE = 200
 
@@ -122,6 +125,12 @@ def all_endpoints() -> list[Endpoint]:
             Endpoint(recipes.key_of(method, path), f"{method} /web{path}", "generic.lua",
                      "write" if writes else "read", method, path, recipe)
         )  # fmt: skip
+        for name, variant in recipes.VARIANTS.get((method, path), {}).items():
+            found.append(
+                Endpoint(f"{recipes.key_of(method, path)}+{name}",
+                         f"{method} /web{path} ({name})", "generic.lua",
+                         "write" if writes else "read", method, path, variant)
+            )  # fmt: skip
     if missing:
         raise SystemExit(f"no benchmark recipe (bench/endpoints.py) for: {', '.join(missing)}")
     _ENDPOINTS.extend(found)
@@ -182,8 +191,8 @@ class Config:
     @property
     def url(self) -> str:
         if self.backend == "postgres":
-            return f"{PG_BASE}/hojre_bench_{self.dataset}"
-        return f"sqlite+aiosqlite:///{WORK}/hojre_bench_{self.dataset}.db"
+            return f"{PG_BASE}/{self.dbname}"
+        return f"sqlite+aiosqlite:///{WORK}/{self.dbname}.db"
 
     @property
     def data(self) -> Path:
@@ -191,7 +200,7 @@ class Config:
 
     @property
     def dbname(self) -> str:
-        return f"hojre_bench_{self.dataset}"
+        return f"{DB_PREFIX}_{self.dataset}"
 
 
 @dataclass
@@ -1627,6 +1636,15 @@ def main() -> None:
     )
     parser.add_argument("--name", default=None, help="results file name (default: the date)")
     parser.add_argument(
+        "--work", type=Path, default=None,
+        help="datasets, request files and logs (default bench/.work): a second run's own",
+    )  # fmt: skip
+    parser.add_argument(
+        "--db-prefix", default=None,
+        help="the databases' names, <prefix>_big and <prefix>_small (default hojre_bench; "
+        "must contain 'bench': the build drops them)",
+    )  # fmt: skip
+    parser.add_argument(
         "--note", action="append", default=[], help="with --report-only: add a note (repeatable)"
     )
     parser.add_argument(
@@ -1636,6 +1654,13 @@ def main() -> None:
         "--report-only", type=Path, default=None, help="rewrite the .md of a results .json and stop"
     )
     args = parser.parse_args()
+    global WORK, DB_PREFIX
+    if args.work is not None:
+        WORK = args.work.resolve()
+    if args.db_prefix is not None:
+        if "bench" not in args.db_prefix:
+            raise SystemExit(f"--db-prefix {args.db_prefix!r}: the name must contain 'bench'")
+        DB_PREFIX = args.db_prefix
     if args.list:
         for e in all_endpoints():
             print(f"{e.key:<40} {e.label:<50} {e.kind}{' pool ' + e.pool if e.pool else ''}")

@@ -71,6 +71,7 @@ FILES = {
     "hoods.txt": ["1 1 1"],
     "places.txt": ["1 1"],
     "categories.txt": ["1"],
+    "points.txt": ["1 51.300000 35.600000"],
     "arm-pending.txt": ["09600000000 10001"],
     "arm-pending-new.txt": ["09500000000 10002"],
     "arm-sessions.txt": [f"09300000004 {TOKEN}"],
@@ -79,6 +80,8 @@ FILES = {
     "arm-gallery.txt": [f"09300001001 {TOKEN} 15"],
     "arm-products-manager.txt": [f"09300001001 {TOKEN} 13"],
     "arm-products-seller.txt": [f"09300001101 {TOKEN} 14"],
+    "arm-addseller.txt": [f"09300001003 {TOKEN} 3 09800000000"],
+    "arm-store-sellers.txt": [f"09300001003 {TOKEN} 16 3"],
     **{f"arm-{k}.txt": [f"09300000005 {TOKEN} store 1"] for k in recipes.DELETE_KINDS},
 }
 
@@ -103,6 +106,18 @@ def test_recipe_builds_requests_of_its_route(data: Any, method: str, path: str) 
         assert _pattern(path).fullmatch(target), target
         assert (body != "") == (method == "POST")  # every POST of the contract has a form
         assert "\t" not in target + body and "\n" not in target + body
+
+
+def test_variants_build_requests_of_their_routes(data: Any) -> None:
+    """A variant (bench/endpoints.py VARIANTS) is another shape of a route's requests."""
+    assert set(recipes.VARIANTS) <= ROUTES
+    for (method, path), variants in recipes.VARIANTS.items():
+        for variant in variants.values():
+            assert variant.pool is None  # measured as its route is, without a pool of its own
+            for got_method, target, body in variant.build(data, 3):
+                assert got_method == method
+                assert _pattern(path).fullmatch(target), target
+                assert (body != "") == (method == "POST")
 
 
 def test_requests_carry_real_logins(data: Any) -> None:
