@@ -141,3 +141,26 @@ async def test_gives_up_when_every_try_is_taken(hub: Hub) -> None:
         with pytest.raises(service.SlugTaken):
             await unique_slug(conn, Store, "آوا", insert=taken)
     assert tried == ["آوا", "آوا-2", "آوا-3", "آوا-4", "آوا-5"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("model", [Bazaar, Mall, Store, Product])
+async def test_the_slugs_in_use_are_read_from_the_index(hub: Hub, model: type[Slugged]) -> None:
+    """Adding a product reads its title's slugs from the unique index, never the table: a LIKE
+    read a third of a million products for each product added on the benchmark's big data."""
+    from sqlalchemy import text
+
+    query = service._slugs_in_use(model)
+    dialect = hub.db.engine.dialect
+    bound = query.statement(dialect).params(base="کیف-چرمی", upper="کیف-چرمی.")  # type: ignore[attr-defined]
+    compiled = bound.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    async with hub.db.engine.connect() as conn:
+        if dialect.name == "sqlite":
+            plan = (await conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))).all()
+            details = " ".join(str(row[-1]) for row in plan)
+            assert "SEARCH" in details and "SCAN" not in details, details
+        else:
+            await conn.execute(text("SET enable_seqscan = off"))  # an empty table: no shortcut
+            plan = (await conn.execute(text(f"EXPLAIN {compiled}"))).all()
+            details = " ".join(str(row[0]) for row in plan)
+            assert "Index" in details and "Seq Scan" not in details, details

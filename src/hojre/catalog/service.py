@@ -22,7 +22,6 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
-    or_,
     select,
     update,
 )
@@ -122,11 +121,15 @@ def _free_suffix(base: str, taken: set[str]) -> int:
 
 @cache
 def _slugs_in_use(model: type[Slugged]) -> Query:
-    # Slugs hold letters, digits and "-" only, so the base needs no LIKE escaping.
+    """The base and its numbered slugs: a range of the slug's unique index, ``base`` up to
+    ``base.`` (bound as ``upper``). Slugs hold letters, digits and "-" only, and "." is the
+    character after "-", so in the code-point order of SQLite and of C/C.UTF-8 databases the
+    range holds exactly ``base`` and ``base-…``. A ``LIKE`` (or an ``OR`` of two conditions)
+    read every row of the table instead: a third of a million products on the benchmark's
+    big dataset, for each product added. Under another collation the range may miss a slug
+    in use; the insert's unique constraint still refuses it and the next number is tried."""
     return Query(
-        select(model.slug).where(
-            or_(model.slug == bindparam("base"), model.slug.like(bindparam("pattern")))
-        )
+        select(model.slug).where(model.slug >= bindparam("base"), model.slug < bindparam("upper"))
     )
 
 
@@ -142,7 +145,7 @@ async def unique_slug(
     A conflict does not abort the transaction, so no savepoint is needed.
     """
     base = slugify(title, *extra)[:_SLUG_BASE_MAX].strip("-") or model.__tablename__.rstrip("s")
-    rows = await conn.all(_slugs_in_use(model), base=base, pattern=f"{base}-%")
+    rows = await conn.all(_slugs_in_use(model), base=base, upper=f"{base}.")
     number = _free_suffix(base, {row[0] for row in rows})
     for _ in range(_SLUG_TRIES):
         slug = base if number == 1 else f"{base}-{number}"
