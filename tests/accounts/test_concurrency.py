@@ -38,12 +38,14 @@ async def test_parallel_registers_of_one_number_create_one_user(pg_api: Api) -> 
     pg_api.hub.settings.register_max_sends = 100
     pg_api.hub.settings.sms_address_max_requests = 100
     messages = await parallel(pg_api, "/user/register", username=PHONE, password="secret1")
-    assert messages == Counter(
-        {
-            "User intial register is done": 1,
-            "Cellphone already registered but not activatad": PARALLEL - 1,
-        }
-    )
+    # One of the 20 takes the minute's code budget before any of them inserts. Another may
+    # win the insert first: it may send no code, so it writes nothing (rolled back) and
+    # answers "Too Many Attempts", and the budget's holder registers the number after it
+    # (seen once in CI under load). Either way exactly one registration is done.
+    assert messages.pop("User intial register is done") == 1
+    assert set(messages) <= {"Cellphone already registered but not activatad", "Too Many Attempts"}
+    assert messages.total() == PARALLEL - 1
+    assert messages["Cellphone already registered but not activatad"] >= PARALLEL // 2
     async with pg_api.hub.db.unit_of_work(write=False) as session:
         assert await session.scalar(select(func.count()).select_from(User)) == 1
         assert await session.scalar(select(func.count()).select_from(SmsMessage)) == 1
