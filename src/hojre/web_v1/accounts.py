@@ -12,8 +12,7 @@ from hojre.core.errors import HojreError
 from hojre.core.pagination import Page
 from hojre.core.text import ascii_digits, normalize_cellphone
 from hojre.web_v1.endpoint import Call, Handler, V1Params, V1Router, param
-from hojre.web_v1.envelopes import listing, ok, page_request
-from hojre.web_v1.messaging import DEFAULT_AVATAR
+from hojre.web_v1.envelopes import avatar, listing, ok, page_request
 from hojre.web_v1.openapi import Reply
 
 router = V1Router("accounts")
@@ -209,7 +208,7 @@ def render_user(user: User | Caller) -> dict[str, Any]:
         "twitter": user.twitter,
         "googleplus": user.googleplus,
         "website": user.website,
-        "avatar": user.avatar or DEFAULT_AVATAR,  # never set: the default (API.md §5)
+        "avatar": avatar(user.avatar),  # never set: the default (API.md §5)
         "gender": user.gender,
     }
 

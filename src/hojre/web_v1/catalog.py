@@ -30,8 +30,8 @@ from hojre.core.pagination import Page
 from hojre.interactions.registry import TargetKind
 from hojre.web_v1.cache import public_list, replay
 from hojre.web_v1.endpoint import Call, Handler, NoParams, V1Params, V1Router, param
-from hojre.web_v1.envelopes import listing, page_request
-from hojre.web_v1.interactions import DEFAULT_AVATAR, WIRE_TARGET, render_comment
+from hojre.web_v1.envelopes import avatar, listing, page_request
+from hojre.web_v1.interactions import WIRE_TARGET, render_comment
 from hojre.web_v1.openapi import Reply
 from hojre.web_v1.params import NO_ID, wire_filter, wire_id
 
@@ -234,7 +234,7 @@ def render_seller(seller: SellerItem) -> dict[str, Any]:
         "user": seller.user_id,
         "store": seller.store_id,
         "status": seller.status,
-        "avatar": seller.avatar or DEFAULT_AVATAR,
+        "avatar": avatar(seller.avatar),
         "name": seller.name,
         "family": seller.family,
     }

@@ -14,6 +14,15 @@ from starlette.requests import HTTPConnection
 from hojre.core.pagination import MAX_PAGE, MAX_PER_PAGE, Page, PageRequest
 from hojre.core.text import PLAIN_QUERY, ascii_digits, parse_int
 
+# A person's picture never set reads as the original's default (comments, chats, sellers, users).
+DEFAULT_AVATAR = "img/defaults/avatars/51.png"
+
+
+def avatar(path: str | None) -> str:
+    """The avatar to show: the one set, else :data:`DEFAULT_AVATAR`."""
+    return path or DEFAULT_AVATAR
+
+
 T = TypeVar("T")
 
 

@@ -23,7 +23,7 @@ from hojre.interactions.registry import (
 )
 from hojre.interactions.service import ActivityItem, CommentItem
 from hojre.web_v1.endpoint import Call, Handler, SenderLimit, V1Params, V1Router, param
-from hojre.web_v1.envelopes import listing, ok, page_request
+from hojre.web_v1.envelopes import avatar, listing, ok, page_request
 from hojre.web_v1.messages import NotLoginCapital
 from hojre.web_v1.params import NO_ID, wire_id
 
@@ -72,7 +72,6 @@ IS_TRUE = {
     InteractionKind.notification: "Notified",
     InteractionKind.favorite: "Favorited",
 }
-DEFAULT_AVATAR = "img/defaults/avatars/51.png"
 
 
 def parse_target(raw: str | None, *, allow_user: bool = False) -> TargetKind:
@@ -136,7 +135,7 @@ def render_comment(target: TargetKind) -> Callable[[CommentItem], dict[str, Any]
             "pros": item.pros,
             "cons": item.cons,
             "userTitle": full_name(item.author_name, item.author_family),
-            "avatar": item.author_avatar or DEFAULT_AVATAR,
+            "avatar": avatar(item.author_avatar),
             "score": item.score,
         }
 

@@ -19,13 +19,12 @@ from hojre.messaging.service import (
     StoreMessageItem,
 )
 from hojre.web_v1.endpoint import Call, SenderLimit, V1Params, V1Router, param
-from hojre.web_v1.envelopes import listing, ok, page_number, page_request
+from hojre.web_v1.envelopes import avatar, listing, ok, page_number, page_request
 from hojre.web_v1.openapi import Reply
 from hojre.web_v1.params import wire_id
 
 router = V1Router("messaging")
 T = TypeVar("T")
-DEFAULT_AVATAR = "img/defaults/avatars/51.png"
 
 
 id_param = wire_id
@@ -91,7 +90,7 @@ def render_chat(item: ChatItem) -> dict[str, Any]:
         "status": item.status,
         "store": item.store_title,
         "storeId": item.store_id,
-        "sellerAvatar": item.seller_avatar or DEFAULT_AVATAR,
+        "sellerAvatar": avatar(item.seller_avatar),
         "unread": item.unread,
     }
 
@@ -105,7 +104,7 @@ def render_message(item: MessageItem) -> dict[str, Any]:
         "status": item.status,
         "chat": item.chat_id,
         "senderId": item.sender_id,
-        "senderAvatar": item.sender_avatar or DEFAULT_AVATAR,
+        "senderAvatar": avatar(item.sender_avatar),
     }
 
 

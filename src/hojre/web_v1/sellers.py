@@ -12,8 +12,7 @@ from typing import Any
 from hojre.catalog import sellers
 from hojre.catalog.sellers import SellerFields, SellerListItem
 from hojre.web_v1.endpoint import Call, Handler, V1Params, V1Router, param
-from hojre.web_v1.envelopes import ok
-from hojre.web_v1.messaging import DEFAULT_AVATAR
+from hojre.web_v1.envelopes import avatar, ok
 from hojre.web_v1.params import wire_id
 from hojre.web_v1.store_side import StoreParams, store_of
 
@@ -67,7 +66,7 @@ def render_seller(item: SellerListItem) -> dict[str, Any]:
         "id": item.id,
         "name": item.name,
         "fmaily": item.family,  # the contract's spelling
-        "avatar": item.avatar or DEFAULT_AVATAR,
+        "avatar": avatar(item.avatar),
         "onlineStatus": "online" if item.online else "offline",
         "status": item.status,
     }

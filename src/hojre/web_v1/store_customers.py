@@ -13,7 +13,8 @@ from hojre.catalog.service import StoreSide
 from hojre.core.clock import to_unix
 from hojre.customers.lists import CustomerItem, CustomerKind, list_customers
 from hojre.web_v1.endpoint import Call, Handler, V1Router
-from hojre.web_v1.messaging import DEFAULT_AVATAR, store_side
+from hojre.web_v1.envelopes import avatar
+from hojre.web_v1.messaging import store_side
 from hojre.web_v1.openapi import Reply
 from hojre.web_v1.store_side import PREFIXES, WHO, ProductListParams, product_page, store_of
 
@@ -35,7 +36,7 @@ def render_customer(item: CustomerItem) -> dict[str, Any]:
         "id": item.id,
         "name": item.name,
         "family": item.family,
-        "avatar": item.avatar or DEFAULT_AVATAR,
+        "avatar": avatar(item.avatar),
         "lastSeen": to_unix(item.last_seen_at),
         "visits": item.visits,
     }
