@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select, update
 
 from hojre.accounts.models import AccessToken, Role, User
-from hojre.catalog.models import Store, StoreSeller
+from hojre.catalog.models import StoreSeller
 from hojre.core.clock import utcnow
 from hojre.core.hub import Hub
 from tests.conftest import Api, app_client
@@ -38,7 +38,6 @@ DEFAULT_AVATAR = "img/defaults/avatars/51.png"
 PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 # 0937…: a range no other test helper hands out.
 _PHONES = itertools.count(1)
-_SLUGS = itertools.count(1)
 
 
 def new_cellphone() -> str:
@@ -98,18 +97,7 @@ async def seller_rows(hub: Hub, user_id: int) -> list[tuple[int, str]]:
 
 async def second_store(cast: Cast, manager: Person, *sellers: Person) -> int:
     """Another store of the same manager (a later id than their first)."""
-    n = next(_SLUGS)
-    async with cast.hub.db.unit_of_work(write=True) as session:
-        store = Store(
-            title=f"شعبه {n}", slug=f"sellers-store-{n}", manager_id=manager.id,
-            logo="img/l.png", main_image="img/m.png", certificate_image="img/c.png",
-            store_front_image="img/f.png", location_image="img/x.png",
-        )  # fmt: skip
-        session.add(store)
-        await session.flush()
-        for person in sellers:
-            session.add(StoreSeller(store_id=store.id, user_id=person.id))
-        return int(store.id)
+    return (await cast.shop(sellers=0, manager=manager, staff=sellers, title="شعبه")).id
 
 
 def item(user_id: int, name: str, family: str, avatar: str = DEFAULT_AVATAR, *,

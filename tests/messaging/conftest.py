@@ -109,11 +109,13 @@ class Cast:
         return await self._user(Role.store_manager, name, family, None)
 
     async def shop(
-        self, *, sellers: int = 1, manager: bool = True, title: str = "فروشگاه آوا"
-    ) -> Shop:
-        """A store with ``sellers`` active sellers and (optionally) a manager."""
-        people = [await self.seller(family=f"کریمی{i}") for i in range(sellers)]
-        boss = await self.manager() if manager else None
+        self, *, sellers: int = 1, manager: bool | Person = True, title: str = "فروشگاه آوا",
+        staff: tuple[Person, ...] = (),
+    ) -> Shop:  # fmt: skip
+        """A store with ``sellers`` new active sellers (and ``staff``, existing ones) and a
+        manager: a new one, ``manager`` itself (another store of theirs), or none."""
+        people = [*staff, *[await self.seller(family=f"کریمی{i}") for i in range(sellers)]]
+        boss = manager if isinstance(manager, Person) else await self.manager() if manager else None
         n = next(_SLUGS)
         async with self.hub.db.unit_of_work(write=True) as session:
             store = Store(
