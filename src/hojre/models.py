@@ -8,6 +8,7 @@ from hojre.core.ratelimit import RateCounter
 from hojre.customers.models import StoreCustomer, StorePoint
 from hojre.geo.models import City, Country, Hood, State
 from hojre.interactions.models import Comment, Mark, View
+from hojre.media.models import Upload
 from hojre.messaging.models import Broadcast, Chat, ChatMessage, Offer, StoreMessage
 from hojre.sms.models import SmsMessage
 
@@ -38,6 +39,7 @@ __all__ = [
     "StoreMessage",
     "StorePoint",
     "StoreSeller",
+    "Upload",
     "User",
     "View",
 ]

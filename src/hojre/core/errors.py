@@ -33,6 +33,10 @@ class Rule(StrEnum):
     not_link = "not_link"  # neither a relative path nor an http(s) URL
     not_email = "not_email"
     taken = "taken"  # another account has it (unique)
+    not_uploaded = "not_uploaded"  # a path of ours in form that no upload produced
+    not_image = "not_image"  # a file that is not a JPEG, PNG or WebP image
+    file_too_big = "file_too_big"  # a file over ``limit`` bytes
+    too_many_pixels = "too_many_pixels"  # an image over ``limit`` pixels
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,8 @@ from hojre.core.db import Database
 from hojre.core.events import EventBus
 from hojre.core.ratelimit import DatabaseRateLimiter, RateLimiter, RedisRateLimiter
 from hojre.core.settings import Settings
+from hojre.media.service import Media
+from hojre.media.storage import store_from_settings
 from hojre.sms.backends import backend_from_settings
 from hojre.sms.service import Outbox
 
@@ -25,6 +27,8 @@ class Hub:
     events: EventBus
     # Pages of the public lists; live once the app's lifespan has started its watcher.
     public_cache: PublicCache
+    # Uploads and images: the media store, the image threads, the upload limits.
+    media: Media
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Hub:
@@ -56,6 +60,7 @@ class Hub:
             redis=redis,
             events=EventBus(redis, listener=listener, channel=settings.events_channel),
             public_cache=PublicCache(settings.database_url),
+            media=Media(db.raw, store_from_settings(settings), limiter, settings),
         )
 
     async def aclose(self) -> None:
@@ -63,6 +68,7 @@ class Hub:
         await self.events.stop()
         await self.outbox.drain()
         await self.outbox.backend.aclose()
+        await self.media.aclose()
         if self.redis is not None:
             await self.redis.aclose()
         await self.db.dispose()

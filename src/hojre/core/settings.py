@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import lru_cache
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -121,6 +121,37 @@ class Settings(BaseSettings):
     access_log: bool = True
     # Start the in-process outbox sweeper (off in tests, which drive delivery directly).
     run_background_tasks: bool = True
+
+    # Uploads and images (hojre.media). Absolute image URLs start with public_url (e.g.
+    # "https://hojrenama.ir"); unset, with the request's own scheme and host.
+    public_url: str | None = None
+    # Where uploads are kept: "local" (files under media_root) or "s3" (an S3-compatible
+    # object store, for several app machines).
+    media_backend: Literal["local", "s3"] = "local"
+    media_root: str = "./var/media"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None  # None: AWS itself; else MinIO, Ceph, Arvan, ...
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_prefix: str = ""
+    s3_timeout_seconds: float = Field(default=10.0, gt=0)
+    # One upload's bytes (counted while they stream in) and pixels (decompression bombs); the
+    # longest side an image is kept at (bigger ones are scaled down when re-encoded).
+    upload_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    upload_max_pixels: int = Field(default=30_000_000, ge=10_000)
+    upload_max_side: int = Field(default=2560, ge=64)
+    # Images decoded at once per process (each may take upload_max_pixels × 4 bytes).
+    image_threads: int = Field(default=2, ge=1)
+    # Uploads per account and per client address (logged in or not), and anonymous ones per
+    # client address, each per hour.
+    uploads_per_user_per_hour: int = 120
+    uploads_per_address_per_hour: int = 300
+    anonymous_uploads_per_address_per_hour: int = 30
+    # An upload no record refers to is removed after this long: an anonymous one, and one
+    # made by a logged-in account (``hojre media gc`` and the background sweeper).
+    anonymous_upload_ttl_hours: int = Field(default=24, ge=1)
+    unused_upload_ttl_days: int = Field(default=30, ge=1)
 
     demo_password: str = Field(default="hojre-demo", min_length=6)
 

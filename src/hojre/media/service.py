@@ -1,0 +1,346 @@
+"""Uploads: hostile bytes in, a re-encoded image and a row out; paths checked and claimed.
+
+An upload is taken in four steps, none inside the request's own transaction: the throttles
+are counted (one short transaction, so a refused upload costs no decoding), the image is
+decoded and re-encoded in a worker thread (at most ``HOJRE_IMAGE_THREADS`` at once), the new
+bytes go to the media store under a random name, and the ``uploads`` row is written (a second
+short transaction). A request that then fails leaves an unused upload, which :func:`collect`
+removes later, as it removes uploads nobody ever referred to.
+
+A field that takes an image accepts a path only if it is a shipped default or ``uploads`` has
+it (:func:`claim_paths`, in the writer's transaction, which also marks the upload used).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterable, MutableMapping
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+from typing import BinaryIO, Final, cast
+
+import anyio
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+
+from hojre.core.clock import utcnow
+from hojre.core.db import UTCDateTime
+from hojre.core.errors import FieldProblem, Rule, ValidationFailed
+from hojre.core.ratelimit import RateLimiter, Window, check
+from hojre.core.settings import Settings
+from hojre.core.sql import Conn, Query, RawDb
+from hojre.media import images
+from hojre.media.cards import DEFAULTS, default_image
+from hojre.media.models import UNUSED, Upload
+from hojre.media.storage import MediaStore, valid_key
+
+log = logging.getLogger(__name__)
+
+# Thumbnail widths a client may ask for (``GET /img/…?w=``): a fixed set, so that a client
+# cannot make the server render and keep a copy per pixel.
+THUMB_WIDTHS: Final = frozenset({128, 256, 512, 1024})
+
+
+@dataclass(frozen=True, slots=True)
+class UploadLimits:
+    """What one upload may be, and how many a client may make."""
+
+    max_bytes: int
+    max_pixels: int
+    max_side: int
+    per_user_per_hour: int
+    per_address_per_hour: int
+    anonymous_per_address_per_hour: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> UploadLimits:
+        return cls(
+            max_bytes=settings.upload_max_bytes,
+            max_pixels=settings.upload_max_pixels,
+            max_side=settings.upload_max_side,
+            per_user_per_hour=settings.uploads_per_user_per_hour,
+            per_address_per_hour=settings.uploads_per_address_per_hour,
+            anonymous_per_address_per_hour=settings.anonymous_uploads_per_address_per_hour,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    key: str
+    content_type: str
+    size: int
+    width: int
+    height: int
+
+
+def is_default(key: str) -> bool:
+    """A path of the images the project makes itself (``img/defaults/…``, categories)."""
+    return key in DEFAULTS
+
+
+def new_key(ext: str) -> str:
+    """A random path, never the client's name: 128 bits, fanned out over 256 directories."""
+    name = secrets.token_hex(16)
+    return f"img/up/{name[:2]}/{name}.{ext}"
+
+
+def windows(limits: UploadLimits, *, owner: int | None, address: str) -> list[Window]:
+    found = [Window(f"upload-address:{address}", 3600, limits.per_address_per_hour,
+                    "uploads_per_address")]  # fmt: skip
+    if owner is None:
+        most = limits.anonymous_per_address_per_hour
+        found.append(Window(f"upload-anon:{address}", 3600, most, "anonymous_uploads"))
+    else:
+        found.append(Window(f"upload-user:{owner}", 3600, limits.per_user_per_hour,
+                            "uploads_per_user"))  # fmt: skip
+    return found
+
+
+# The table, not the mapped class: run in an ORM session (the demo's), a statement on the class
+# is taken for the ORM's own form (no row count).
+_UPLOADS: Final = cast(Table, Upload.__table__)
+_INSERT = Query(
+    insert(_UPLOADS).values(
+        key=bindparam("key_"),
+        owner_id=bindparam("owner"),
+        address=bindparam("address_"),
+        content_type=bindparam("type_"),
+        size=bindparam("size_"),
+        width=bindparam("width_"),
+        height=bindparam("height_"),
+        created_at=bindparam("now"),
+        used_at=bindparam("used"),
+    )
+)
+
+
+class Media:
+    """The uploads of one process: its media store, its image threads, its limits."""
+
+    def __init__(
+        self, db: RawDb, store: MediaStore, limiter: RateLimiter, settings: Settings
+    ) -> None:
+        self.db = db
+        self.store = store
+        self.limiter = limiter
+        self.limits = UploadLimits.of(settings)
+        self.threads = anyio.CapacityLimiter(settings.image_threads)
+        self.anonymous_ttl = timedelta(hours=settings.anonymous_upload_ttl_hours)
+        self.owned_ttl = timedelta(days=settings.unused_upload_ttl_days)
+
+    async def take(
+        self, source: BinaryIO, *, size: int | None, field: str, owner: int | None, address: str
+    ) -> Stored:
+        """Take one uploaded file: counted, decoded, re-encoded, stored, recorded.
+
+        Refusals are :class:`ValidationFailed` on ``field`` (not an image, too big, too many
+        pixels) or "Too Many Attempts"; nothing is stored for them.
+        """
+        limits = self.limits
+        if size is not None and size > limits.max_bytes:
+            raise ValidationFailed([FieldProblem(field, Rule.file_too_big, limits.max_bytes)])
+        counted = windows(limits, owner=owner, address=address)
+        async with self.db.connect(write=True) as conn:
+            check(counted, await self.limiter.hit(conn, counted))
+        try:
+            encoded = await anyio.to_thread.run_sync(
+                _reencode, source, limits, limiter=self.threads
+            )
+        except images.TooManyPixels:
+            problem = FieldProblem(field, Rule.too_many_pixels, limits.max_pixels)
+            raise ValidationFailed([problem]) from None
+        except _TooBig:
+            problem = FieldProblem(field, Rule.file_too_big, limits.max_bytes)
+            raise ValidationFailed([problem]) from None
+        except images.NotAnImage:
+            raise ValidationFailed([FieldProblem(field, Rule.not_image)]) from None
+        key = new_key(encoded.ext)
+        await self.store.put(key, encoded.data, encoded.content_type)
+        try:
+            async with self.db.connect(write=True) as conn:
+                await conn.run(
+                    _INSERT, key_=key, owner=owner, address_=address[:64],
+                    type_=encoded.content_type, size_=len(encoded.data),
+                    width_=encoded.width, height_=encoded.height, now=utcnow(), used=None,
+                )  # fmt: skip
+        except BaseException:
+            await self.store.delete(key)  # no row: nothing may refer to the file
+            raise
+        return Stored(key, encoded.content_type, len(encoded.data), encoded.width, encoded.height)
+
+    async def collect(self) -> int:
+        """Remove the uploads nobody used (see :func:`collect`)."""
+        return await collect(
+            self.db, self.store, anonymous_ttl=self.anonymous_ttl, owned_ttl=self.owned_ttl
+        )
+
+    async def image(self, key: str, width: int | None) -> Image | None:
+        """The bytes ``GET /img/<key>`` serves (a thumbnail ``width`` wide if given: made
+        on first request from the original, then kept in the store), or None."""
+        if not valid_key(key) and default_image(key) is None:
+            return None  # a name the store never holds (capitals: only the defaults have them)
+        if width is None:
+            made = default_image(key)
+            if made is not None:
+                return Image(made, _CONTENT_TYPES[key.rsplit(".", 1)[1]], shipped=True)
+            data = await self.store.get(key)
+            return None if data is None else Image(data, _CONTENT_TYPES[key.rsplit(".", 1)[1]])
+        shipped = default_image(key)
+        if shipped is not None:
+            thumb = await anyio.to_thread.run_sync(
+                _shipped_thumbnail, key, width, limiter=self.threads
+            )
+            return Image(thumb.data, thumb.content_type, shipped=True)
+        kept = thumb_key(key, width)
+        data = await self.store.get(kept)
+        if data is not None:
+            return Image(data, _CONTENT_TYPES[key.rsplit(".", 1)[1]])
+        original = await self.store.get(key)
+        if original is None:
+            return None
+        thumb = await anyio.to_thread.run_sync(
+            lambda: images.thumbnail(original, width=width), limiter=self.threads
+        )
+        await self.store.put(kept, thumb.data, thumb.content_type)
+        return Image(thumb.data, thumb.content_type)
+
+    async def aclose(self) -> None:
+        await self.store.aclose()
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    data: bytes
+    content_type: str
+    # One of the images the project makes (may change with a release: not cached forever).
+    shipped: bool = False
+
+
+_CONTENT_TYPES: Final = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+@lru_cache(maxsize=256)
+def _shipped_thumbnail(key: str, width: int) -> images.Encoded:
+    data = default_image(key)
+    assert data is not None
+    return images.thumbnail(data, width=width)
+
+
+class _TooBig(images.NotAnImage):
+    """More bytes than the limit reached the decoder (a body without a declared size)."""
+
+
+def _reencode(source: BinaryIO, limits: UploadLimits) -> images.Encoded:
+    source.seek(0)
+    # One byte past the limit tells a file over it from one exactly at it.
+    data = source.read(limits.max_bytes + 1)
+    if len(data) > limits.max_bytes:
+        raise _TooBig
+    return images.reencode(data, max_pixels=limits.max_pixels, max_side=limits.max_side)
+
+
+async def record(
+    conn: Conn, store: MediaStore, key: str, encoded: images.Encoded, *, owner: int | None
+) -> None:
+    """Store bytes made by the project itself (the demo's pictures) as a used upload, in the
+    caller's transaction."""
+    await store.put(key, encoded.data, encoded.content_type)
+    now = utcnow()
+    await conn.run(
+        _INSERT, key_=key, owner=owner, address_="", type_=encoded.content_type,
+        size_=len(encoded.data), width_=encoded.width, height_=encoded.height, now=now, used=now,
+    )  # fmt: skip
+
+
+# -- paths sent in fields ---------------------------------------------------------------------
+
+# One statement for every path a request sends (a handful at most: edit-store's five images):
+# those that exist come back, marked used. Unused slots are bound as NULL, which matches nothing.
+_CLAIM_SLOTS: Final = 8
+_CLAIM = Query(
+    update(_UPLOADS)
+    .where(_UPLOADS.c.key.in_([bindparam(f"path{i}") for i in range(_CLAIM_SLOTS)]))
+    .values(used_at=func.coalesce(_UPLOADS.c.used_at, bindparam("now", type_=UTCDateTime())))
+    .returning(_UPLOADS.c.key)
+)
+
+
+async def claim_paths(
+    conn: Conn,
+    clean: MutableMapping[str, object],
+    fields: Iterable[str],
+    problems: list[FieldProblem],
+) -> None:
+    """Refuse each image path in ``clean`` (keys already normalised by
+    :func:`hojre.core.text.image_key`) that is neither a default nor an upload; mark the
+    uploads used. One statement when any upload is named, none otherwise."""
+    named = [
+        (name, key) for name in fields
+        if isinstance(key := clean.get(name), str) and key and not is_default(key)
+    ]  # fmt: skip
+    found: set[str] = set()
+    now = utcnow()
+    for at in range(0, len(named), _CLAIM_SLOTS):
+        chunk = [key for _, key in named[at : at + _CLAIM_SLOTS]]
+        paths = {f"path{i}": chunk[i] if i < len(chunk) else None for i in range(_CLAIM_SLOTS)}
+        found.update(row[0] for row in await conn.all(_CLAIM, now=now, **paths))
+    problems.extend(FieldProblem(name, Rule.not_uploaded) for name, key in named
+                    if key not in found)  # fmt: skip
+
+
+async def claim_path(conn: Conn, name: str, key: str, problems: list[FieldProblem]) -> None:
+    holder: dict[str, object] = {name: key}
+    await claim_paths(conn, holder, (name,), problems)
+
+
+# -- garbage collection -----------------------------------------------------------------------
+
+_UNUSED_BATCH = Query(
+    select(Upload.id, Upload.key)
+    .where(UNUSED, Upload.created_at < bindparam("before"))
+    .where((Upload.owner_id.is_(None)) | (Upload.created_at < bindparam("owned_before")))
+    .order_by(Upload.created_at)
+    .limit(bindparam("batch"))
+)
+# Re-checked at delete time: a record that claimed the upload meanwhile keeps it.
+_DELETE_UNUSED = Query(delete(Upload).where(Upload.id == bindparam("id"), UNUSED))
+
+
+async def collect(
+    db: RawDb,
+    store: MediaStore,
+    *,
+    anonymous_ttl: timedelta,
+    owned_ttl: timedelta,
+    batch: int = 500,
+) -> int:
+    """Remove the uploads no record ever used: anonymous ones after ``anonymous_ttl``, a
+    logged-in account's after ``owned_ttl``. Each row goes in its own statement, re-checked
+    as still unused; its file once the row is gone. How many were removed."""
+    now = utcnow()
+    removed = 0
+    while True:
+        async with db.connect(write=False) as conn:
+            rows = await conn.all(
+                _UNUSED_BATCH, before=now - anonymous_ttl, owned_before=now - owned_ttl,
+                batch=batch,
+            )  # fmt: skip
+        if not rows:
+            return removed
+        gone: list[str] = []
+        async with db.connect(write=True) as conn:
+            for row in rows:
+                if await conn.run(_DELETE_UNUSED, id=row.id):
+                    gone.append(row.key)
+        for key in gone:
+            await store.delete(key)
+            for width in THUMB_WIDTHS:
+                await store.delete(thumb_key(key, width))
+        removed += len(gone)
+        if len(rows) < batch:
+            return removed
+
+
+def thumb_key(key: str, width: int) -> str:
+    return f"thumbs/{width}/{key}"
