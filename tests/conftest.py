@@ -130,6 +130,7 @@ def make_settings(db_url: str, sms_file: Path, **overrides: Any) -> Settings:
         "database_url": db_url,
         "sms_backend": f"file:{sms_file}",
         "run_background_tasks": False,
+        "media_root": str(sms_file.parent / "media"),
         **overrides,
     }
     return Settings(**values)
@@ -158,15 +159,25 @@ async def build_hub(settings: Settings) -> AsyncIterator[Hub]:
 
 
 @pytest.fixture
-async def hub(db_url: str, sms_file: Path) -> AsyncIterator[Hub]:
+async def hub(request: pytest.FixtureRequest, db_url: str, sms_file: Path) -> AsyncIterator[Hub]:
     async for h in build_hub(make_settings(db_url, sms_file)):
+        await _uploaded(request, h)
         yield h
 
 
 @pytest.fixture
-async def pg_hub(pg_url: str, sms_file: Path) -> AsyncIterator[Hub]:
+async def pg_hub(request: pytest.FixtureRequest, pg_url: str, sms_file: Path) -> AsyncIterator[Hub]:
     async for h in build_hub(make_settings(pg_url, sms_file)):
+        await _uploaded(request, h)
         yield h
+
+
+async def _uploaded(request: pytest.FixtureRequest, hub: Hub) -> None:
+    """A test module's ``UPLOADED`` paths are uploads in its hub: the image paths its tests
+    send (an image field takes no path that no upload made)."""
+    from tests.factories import make_upload
+
+    await make_upload(hub, *getattr(request.module, "UPLOADED", ()))
 
 
 class Api:

@@ -26,11 +26,13 @@ from hojre.accounts.service import create_user
 from hojre.catalog.models import Bazaar, Mall, Media, Product, Store, StoreSeller
 from hojre.catalog.service import slug_insert, unique_slug
 from hojre.core import sql
+from hojre.core.clock import utcnow
 from hojre.core.db import SessionConn
 from hojre.core.hub import Hub
 from hojre.geo.seed import IRAN_ID
 from hojre.interactions.registry import TargetKind
 from hojre.interactions.service import CommentInput, NewComment, add_comment
+from hojre.media.models import Upload
 
 PASSWORD = "secret1"
 # Ids of the geography the migrations load (API.md §2): Tehran province, Tehran, Tajrish.
@@ -207,6 +209,15 @@ async def make_media(
     session.add(media)
     await session.flush()
     return media
+
+
+async def make_upload(hub: Hub, *keys: str) -> None:
+    """Uploads under these paths, as if an upload endpoint had made them (rows only: for
+    tests of what a record may refer to, not of the bytes)."""
+    async with hub.db.unit_of_work(write=True) as session:
+        for key in keys:
+            session.add(Upload(key=key, owner_id=None, address="test", content_type="image/png",
+                               size=1, width=1, height=1, created_at=utcnow()))  # fmt: skip
 
 
 async def make_comment(

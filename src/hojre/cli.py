@@ -27,12 +27,14 @@ outbox_app = typer.Typer(help="The SMS outbox.", no_args_is_help=True)
 broadcast_app = typer.Typer(help="Announcements by admins.", no_args_is_help=True)
 comment_app = typer.Typer(help="Comment moderation.", no_args_is_help=True)
 store_app = typer.Typer(help="Stores awaiting an operator's approval.", no_args_is_help=True)
+media_app = typer.Typer(help="Uploaded images.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(broadcast_app, name="broadcast")
 app.add_typer(comment_app, name="comment")
 app.add_typer(store_app, name="store")
+app.add_typer(media_app, name="media")
 console = Console(stderr=True)
 
 T = TypeVar("T")
@@ -73,21 +75,25 @@ def demo(
 
     from hojre.core.db import Database
     from hojre.demo import DEMO_SEED, DemoDataError, demo_counts, existing_demo, is_empty, load_demo
+    from hojre.media.storage import store_from_settings
 
     settings = get_settings()
 
     async def main() -> tuple[list[dict[str, object]], dict[str, int]]:
         db = Database(settings.database_url)
+        media = store_from_settings(settings)
         try:
             if if_empty and not await is_empty(db):
                 console.print("the database holds data already: demo data not loaded")
                 found = await existing_demo(db, settings.demo_password)
             else:
                 found = await load_demo(
-                    db, settings.demo_password, seed=DEMO_SEED if seed is None else seed
-                )
+                    db, settings.demo_password, media=media,
+                    seed=DEMO_SEED if seed is None else seed,
+                )  # fmt: skip
             return [a.as_dict() for a in found], await demo_counts(db)
         finally:
+            await media.aclose()
             await db.dispose()
 
     started = time.perf_counter()
@@ -205,6 +211,23 @@ def comment_hide(comment_id: Annotated[int, typer.Argument(metavar="ID")]) -> No
         console.print(f"[red]no visible comment {comment_id}[/red]")
         raise typer.Exit(1)
     console.print(f"comment {comment_id} hidden")
+
+
+@media_app.command("gc")
+def media_gc() -> None:
+    """Remove the uploads no record refers to: anonymous ones after
+    HOJRE_ANONYMOUS_UPLOAD_TTL_HOURS, an account's after HOJRE_UNUSED_UPLOAD_TTL_DAYS (every
+    server process also does this hourly)."""
+    from hojre.core.hub import Hub
+
+    async def main() -> int:
+        hub = Hub.from_settings(get_settings())
+        try:
+            return await hub.media.collect()
+        finally:
+            await hub.aclose()
+
+    console.print(f"removed {_run(main)} unused uploads")
 
 
 # -- store approval ----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Housekeeping every server process runs in the background: what expired is deleted."""
+"""Housekeeping every server process runs in the background: what expired is deleted (idle
+tokens, closed throttle windows, uploads nobody used)."""
 
 from __future__ import annotations
 
@@ -32,5 +33,11 @@ async def run(hub: Hub, stop: asyncio.Event, every: float = EVERY_SECONDS) -> No
                 log.info("swept %s idle tokens and %s closed throttle windows", tokens, windows)
         except Exception:
             log.exception("maintenance sweep failed")
+        try:
+            uploads = await hub.media.collect()
+            if uploads:
+                log.info("removed %s unused uploads", uploads)
+        except Exception:
+            log.exception("upload garbage collection failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=every)

@@ -34,9 +34,19 @@ from hojre.web_v1 import (
     store_profile,
     store_register,
     store_side,
+    uploads,
 )
-from hojre.web_v1.endpoint import SERVER_ERROR, Dispatch, V1Router, json_response
+from hojre.web_v1.endpoint import (
+    SERVER_ERROR,
+    Dispatch,
+    Endpoint,
+    V1Router,
+    file_fields,
+    image_fields,
+    json_response,
+)
 from hojre.web_v1.guard import Guard
+from hojre.web_v1.images import ImageServer
 from hojre.web_v1.live import mount as mount_live
 from hojre.web_v1.openapi import ENVELOPE_SCHEMAS, SECURITY_SCHEMES, Reply, responses
 
@@ -53,10 +63,25 @@ ROUTERS: tuple[V1Router, ...] = (
     sellers.router,
     store_register.router,
     store_customers.router,
+    uploads.router,
 )
 PING = b'{"status":"success","message":"pong","data":""}'
 
 NOT_FOUND = {"name": "Not Found", "message": "Page not found.", "code": 0, "status": 404}
+
+
+# A multipart body's parts beside its files: headers, boundaries, the text params.
+_FORM_SLACK = 64 * 1024
+
+
+def body_limit(endpoint: Endpoint, settings: Settings) -> int | None:
+    """The endpoint's body limit, when not the default: its own, or room for one upload per
+    image param (each file is checked against HOJRE_UPLOAD_MAX_BYTES on its own too)."""
+    images = len(image_fields(endpoint.params)) + len(file_fields(endpoint.params))
+    if not images:
+        return endpoint.max_body
+    room = images * settings.upload_max_bytes + _FORM_SLACK
+    return max(room, endpoint.max_body or settings.max_body_bytes)
 
 
 def _hub(request: Request) -> Hub:
@@ -165,9 +190,14 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     )
     # Bodies are bounded before Dispatch runs any endpoint.
     guard = Guard(
-        dispatch,
+        ImageServer(dispatch, hub_of=_hub),
         settings=config,
-        limits={f"/web{e.path}": e.max_body for r in ROUTERS for e in r.endpoints if e.max_body},
+        limits={
+            f"/web{e.path}": limit
+            for r in ROUTERS
+            for e in r.endpoints
+            if (limit := body_limit(e, config))
+        },
     )
     # Outermost: the client's address and scheme as a trusted proxy reports them, for the
     # throttles (hojre.core.net) and the guard's HSTS, under any ASGI server.

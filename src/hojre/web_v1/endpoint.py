@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 import orjson
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -26,7 +27,7 @@ from hojre.accounts import presence
 from hojre.accounts import service as accounts
 from hojre.accounts.schemas import Location
 from hojre.accounts.service import Caller, Client
-from hojre.core.errors import HojreError, NotLoggedIn
+from hojre.core.errors import FieldProblem, HojreError, NotLoggedIn, ValidationFailed
 from hojre.core.hub import Hub
 from hojre.core.net import client_key
 from hojre.core.ratelimit import Window, check
@@ -61,6 +62,33 @@ class V1Params(BaseModel):
 def wire_names(params: type[V1Params]) -> tuple[tuple[str, str], ...]:
     """Each field's name and the param it is read from (its alias: ``Gallery[1]``)."""
     return tuple((name, info.alias or name) for name, info in params.model_fields.items())
+
+
+@cache
+def image_fields(params: type[V1Params]) -> dict[str, str]:
+    """The params that take an image file as well as a path: wire name → domain field name
+    (``mainImage`` → ``main_image``, as validation messages label it)."""
+    found: dict[str, str] = {}
+    for name, info in params.model_fields.items():
+        extra = info.json_schema_extra
+        if isinstance(extra, dict) and extra.get(_IMAGE):
+            found[info.alias or name] = _CAMEL.sub(r"_\1", name).lower()
+    return found
+
+
+@cache
+def file_fields(params: type[V1Params]) -> tuple[str, ...]:
+    """The params that are a file and nothing else (the upload endpoints' ``submit``)."""
+    return tuple(
+        info.alias or name
+        for name, info in params.model_fields.items()
+        if isinstance(info.json_schema_extra, dict)
+        and info.json_schema_extra.get("format") == "binary"
+    )
+
+
+_IMAGE = "x-image"
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
 class NoParams(V1Params):
@@ -124,6 +152,8 @@ class Call(Generic[P]):
     user: Caller | None = None
     located: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+    # A multipart body's files by param name (read by the upload endpoints).
+    files: Mapping[str, UploadFile] = field(default_factory=dict)
 
     not_logged_in: type[HojreError] = NotLoggedIn
 
@@ -226,6 +256,8 @@ class Endpoint:
     # Answers a request before anything else is read, or None (a public list's kept reply,
     # hojre.web_v1.cache.replay): no parameter parsed, no connection.
     early: Callable[[Request, Hub], Response | None] | None = None
+    # Answers a refusal instead of the error envelope (the upload endpoints' own replies).
+    refusal: Callable[[HojreError], Response] | None = None
 
     @property
     def writes(self) -> bool:
@@ -254,7 +286,7 @@ class V1Router:
     ) -> Callable[[Handler], Handler]:
         """Options: ``auth``, ``summary``, ``cacheable``, ``not_logged_in``, ``write``,
         ``response``, ``max_body``, ``own_transactions``,
-        ``sender_limit`` (see Endpoint)."""
+        ``sender_limit``, ``refusal`` (see Endpoint)."""
         return self._register("GET", path, params, **options)
 
     def post(
@@ -365,19 +397,17 @@ async def _run(endpoint: Endpoint, request: Request, hub: Hub) -> Response:
             return answer
     headers: dict[str, str] = {}
     try:
-        raw = await collect_params(request, max_params=hub.settings.max_params)
+        files: dict[str, UploadFile] = {}
+        raw = await collect_params(request, max_params=hub.settings.max_params, files=files)
         token = raw.get("token") or bearer_token(request)
         username = raw.get("username", "")
         if token or endpoint.auth or endpoint.method == "POST":
             headers["Cache-Control"] = "no-store"
         elif endpoint.cacheable:
             headers["Cache-Control"] = "public, max-age=300"
-        params = endpoint.params.model_construct(
-            None, **{name: raw[wire] for name, wire in wire_names(endpoint.params) if wire in raw}
-        )
         call: Call[Any] = Call(
             request=request,
-            params=params,
+            params=None,
             raw=raw,
             conn=NO_CONN,
             hub=hub,
@@ -385,6 +415,12 @@ async def _run(endpoint: Endpoint, request: Request, hub: Hub) -> Response:
             token=token,
             headers=headers,
             not_logged_in=endpoint.not_logged_in,
+            files=files,
+        )
+        if files:
+            await _take_files(endpoint, call, files, raw)
+        call.params = endpoint.params.model_construct(
+            None, **{name: raw[wire] for name, wire in wire_names(endpoint.params) if wire in raw}
         )
         if endpoint.own_transactions:
             if endpoint.auth:
@@ -398,6 +434,8 @@ async def _run(endpoint: Endpoint, request: Request, hub: Hub) -> Response:
                 call.conn = conn
                 body = await _handle(endpoint, call)
     except HojreError as exc:
+        if endpoint.refusal is not None:
+            return endpoint.refusal(exc)
         return json_response(error(*render_refusal(exc)), headers=headers)
     except BodyTooLarge:
         raise  # answered by the guard (hojre.web_v1.guard), which counted the bytes
@@ -407,6 +445,39 @@ async def _run(endpoint: Endpoint, request: Request, hub: Hub) -> Response:
     if isinstance(body, Response):
         return body
     return json_response(body, headers=headers)
+
+
+async def _take_files(
+    endpoint: Endpoint, call: Call[Any], files: Mapping[str, UploadFile], raw: dict[str, str]
+) -> None:
+    """Store each image file sent in an image param as an upload, and read the param as its
+    path (the file beats a path sent under the same name). Done before the request's own
+    transaction, as a call to the upload endpoint would be: the caller is logged in first
+    (an upload is theirs, and no stranger's file is decoded), every file is checked, and
+    their problems are reported together. Files in other params are ignored."""
+    wanted = [(wire, field, files[wire]) for wire, field in image_fields(endpoint.params).items()
+              if wire in files]  # fmt: skip
+    if not wanted:
+        return
+    if endpoint.auth:
+        async with call.hub.db.raw.connect(write=False) as conn:
+            call.conn = conn
+            await call.login()
+        call.conn = NO_CONN
+    owner = call.user.id if call.user is not None else None
+    problems: list[FieldProblem] = []
+    for wire, field_name, upload in wanted:
+        try:
+            stored = await call.hub.media.take(
+                upload.file, size=upload.size, field=field_name, owner=owner,
+                address=str(call.client),
+            )  # fmt: skip
+        except ValidationFailed as exc:
+            problems.extend(exc.problems)
+            continue
+        raw[wire] = stored.key
+    if problems:
+        raise ValidationFailed(problems)
 
 
 async def _count_sender(endpoint: Endpoint, call: Call[Any]) -> None:
@@ -426,10 +497,18 @@ async def _handle(endpoint: Endpoint, call: Call[Any]) -> Mapping[str, Any] | Re
 
 
 def param(
-    description: str, *, required: bool = False, alias: str | None = None, **schema: Any
+    description: str,
+    *,
+    required: bool = False,
+    alias: str | None = None,
+    image: bool = False,
+    **schema: Any,
 ) -> Any:
-    """Declare one v1 parameter (raw text) with what OpenAPI should say of it."""
+    """Declare one v1 parameter (raw text) with what OpenAPI should say of it. ``image``: the
+    param also takes the image file itself (multipart), stored as an upload first."""
     extra: dict[str, Any] = dict(schema)
     if required:
         extra["x-required"] = True
+    if image:
+        extra[_IMAGE] = True
     return Field(default=None, alias=alias, description=description, json_schema_extra=extra)

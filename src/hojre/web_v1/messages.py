@@ -155,6 +155,10 @@ SENTENCES: dict[Rule, str] = {
     Rule.not_link: "{label} must be a relative path or an http(s) URL.",
     Rule.not_email: "{label} is not a valid email address.",
     Rule.taken: "{label} has already been taken.",
+    Rule.not_uploaded: "{label} must be an uploaded image.",
+    Rule.not_image: "{label} is not an image.",
+    Rule.file_too_big: "{label} is too big. Its size cannot exceed {limit} bytes.",
+    Rule.too_many_pixels: "{label} is too large. It cannot have more than {limit} pixels.",
 }
 # The original models' own messages for these.
 FIELD_SENTENCES: dict[tuple[str, Rule], str] = {

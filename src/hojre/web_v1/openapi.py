@@ -57,6 +57,7 @@ class Reply(StrEnum):
     store = "StoreDetail"
     product = "ProductDetail"
     broadcast = "Broadcast"  # bare, no envelope
+    image_url = "ImageUrl"  # a bare JSON string: imgupload's URL, or "error"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -173,6 +174,10 @@ ENVELOPE_SCHEMAS: dict[str, Any] = {
             "show": {"type": "string", "enum": ["yes", "no"]},
         }
     ),
+    Reply.image_url: {
+        "type": "string",
+        "description": "The absolute URL of the stored image, or the string `error`.",
+    },
     "HttpError": {
         **_object({"name": _STRING, "message": _STRING, "code": _INT, "status": _INT}),
         "description": "Outside the v1 routes: an unknown path (404) or method (405).",
@@ -183,7 +188,9 @@ ENVELOPE_SCHEMAS: dict[str, Any] = {
 def responses(reply: Reply, *, not_found: bool = False) -> dict[str, Any]:
     """The ``responses`` of an operation whose success is ``reply``."""
     # Each success schema excludes the error envelope (closed objects, or keys it lacks).
-    ok = _ref(reply) if reply is Reply.action else {"oneOf": [_ref(reply), _ref("ErrorEnvelope")]}
+    # imgupload answers its failure as the bare string "error": the string schema holds both.
+    bare = reply in (Reply.action, Reply.image_url)
+    ok = _ref(reply) if bare else {"oneOf": [_ref(reply), _ref("ErrorEnvelope")]}
     described: dict[str, Any] = {
         "200": {
             "description": "The answer; errors too are sent with HTTP 200, as the error envelope.",

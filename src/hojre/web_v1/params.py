@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from hojre.core.errors import HojreError
@@ -133,14 +134,20 @@ def _json_params(obj: dict[str, Any], max_params: int) -> dict[str, str]:
     return _with_aliases(plain, aliased)
 
 
-async def _form_params(request: Request, max_params: int) -> dict[str, str]:
+async def _form_params(
+    request: Request, max_params: int, files: dict[str, UploadFile] | None = None
+) -> dict[str, str]:
     try:
         form = await request.form(
             max_files=_MAX_FILES, max_fields=max_params, max_part_size=_MAX_PART_SIZE
         )
     except Exception as exc:  # malformed multipart, too many fields or files, a part too big
         raise BadRequestBody from exc
-    # Uploads are not parameters.
+    if files is not None:  # by the param's plain name (``User[avatar]`` → ``avatar``)
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                files.setdefault(plain_name(utf8(key)), value)
+    # Files are not text parameters: the endpoint takes those its image params name.
     return _text_params((k, v) for k, v in form.multi_items() if isinstance(v, str))
 
 
@@ -205,10 +212,14 @@ def _escape_invalid_query(request: Request) -> None:
 
 
 async def collect_params(
-    request: Request, *, max_params: int = DEFAULT_MAX_PARAMS
+    request: Request,
+    *,
+    max_params: int = DEFAULT_MAX_PARAMS,
+    files: dict[str, UploadFile] | None = None,
 ) -> dict[str, str]:
     """Query and body params in one dict: the body beats the query, in each a plain name beats
-    its ``Model[field]`` alias. ``max_params`` bounds the fields of one body (form or JSON)."""
+    its ``Model[field]`` alias. ``max_params`` bounds the fields of one body (form or JSON).
+    A multipart body's files go to ``files`` when given (the first of each name)."""
     merged = _query_params(request)
     if request.method in ("POST", "PUT", "PATCH"):
         # Media types are case-insensitive (RFC 9110); some clients send "Application/JSON".
@@ -226,7 +237,7 @@ async def collect_params(
         elif content_type.startswith("application/x-www-form-urlencoded"):
             merged.update(await _urlencoded_params(request, max_params))
         elif content_type.startswith("multipart/form-data"):
-            merged.update(await _form_params(request, max_params))
+            merged.update(await _form_params(request, max_params, files))
     for key, value in request.path_params.items():  # /web/broadcasts/{id}
         merged[key] = str(value)
     return merged
