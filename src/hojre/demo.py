@@ -22,6 +22,7 @@ from hojre.core.security import hash_password
 from hojre.demo_data import marketplace
 from hojre.demo_data.marketplace import BASE_TIME, DEMO_SEED, DemoDataError, NamedUsers
 from hojre.interactions.models import Comment, Mark, View
+from hojre.media.storage import MediaStore
 from hojre.messaging.models import Broadcast, Chat, ChatMessage, Offer, StoreMessage
 
 __all__ = [
@@ -61,8 +62,11 @@ DEMO_USERS: tuple[tuple[str, Role, str, str], ...] = (
 NAMED_SINCE: Final = BASE_TIME - timedelta(days=730)
 
 
-async def load_demo(db: Database, password: str, *, seed: int = DEMO_SEED) -> list[DemoAccount]:
-    """Create the demo accounts and marketplace where missing; return all the accounts.
+async def load_demo(
+    db: Database, password: str, *, media: MediaStore, seed: int = DEMO_SEED
+) -> list[DemoAccount]:
+    """Create the demo accounts and marketplace where missing (its pictures in ``media``);
+    return all the accounts.
 
     Raises :class:`DemoDataError` when the database cannot take the marketplace.
     """
@@ -95,6 +99,7 @@ async def load_demo(db: Database, password: str, *, seed: int = DEMO_SEED) -> li
                 seed=seed,
                 password_hash=password_hash,
                 named=_marketplace_people(named),
+                media=media,
             )
         return await _accounts(session, [*named, *await _staff(session, named)], password)
 

@@ -47,10 +47,12 @@ from hojre.catalog.store_admin import StoreChanges
 from hojre.core.db import SessionConn
 from hojre.demo_data import conversations, phrases, words
 from hojre.demo_data.phrases import CommentWords
+from hojre.demo_data.pictures import SQUARE, Pictures
 from hojre.geo.models import City, Hood, State
 from hojre.interactions import service as interactions
 from hojre.interactions.models import Comment, Mark, View
 from hojre.interactions.registry import CATALOG_TARGETS, KINDS, InteractionKind, TargetKind
+from hojre.media.storage import MediaStore
 
 T = TypeVar("T")
 
@@ -184,10 +186,12 @@ async def exists(session: AsyncSession) -> bool:
 
 
 async def create(
-    session: AsyncSession, *, seed: int, password_hash: str, named: NamedUsers
+    session: AsyncSession, *, seed: int, password_hash: str, named: NamedUsers, media: MediaStore
 ) -> Summary:
-    """Add the whole marketplace in the caller's transaction (flushes, never commits)."""
-    return await _Generator(session, seed, password_hash, named).run()
+    """Add the whole marketplace in the caller's transaction (flushes, never commits); its
+    pictures go to ``media``."""
+    pictures = Pictures(SessionConn(session), media)
+    return await _Generator(session, seed, password_hash, named, pictures).run()
 
 
 # -- the generator ---------------------------------------------------------------------------
@@ -275,9 +279,11 @@ def _slot(kind: InteractionKind) -> str:
 
 class _Generator:
     def __init__(
-        self, session: AsyncSession, seed: int, password_hash: str, named: NamedUsers
-    ) -> None:
+        self, session: AsyncSession, seed: int, password_hash: str, named: NamedUsers,
+        pictures: Pictures,
+    ) -> None:  # fmt: skip
         self.session = session
+        self.pictures = pictures
         self.rng = random.Random(seed)
         self.fake = Faker("fa_IR")
         self.fake.seed_instance(seed)
@@ -309,6 +315,7 @@ class _Generator:
         await self._stores(stores, bazaars, malls)
         products = await self._products(stores)
         self._media(bazaars, malls, stores)
+        await self.pictures.flush()
         await self.session.flush()
         # The catalogue is written: keep plain ids only, so that the counter updates of the
         # interactions service have no identity map of hundreds of objects to walk.
@@ -483,9 +490,9 @@ class _Generator:
         fields: dict[str, Any] = {
             "title": site.title,
             "category_id": site.category,
-            "logo": f"img/demo/{kind}-{n}-logo.jpg",
-            "main_image": f"img/demo/{kind}-{n}.jpg",
-            "location_image": f"img/demo/{kind}-{n}-map.jpg",
+            "logo": self.pictures.want(f"img/demo/{kind}-{n}-logo.jpg", site.title, SQUARE),
+            "main_image": self.pictures.want(f"img/demo/{kind}-{n}.jpg", site.title),
+            "location_image": self.pictures.want(f"img/demo/{kind}-{n}-map.jpg", site.title),
             "status": Status.active,
             "address": site.address,
             "created_at": site.created,
@@ -593,7 +600,11 @@ class _Generator:
             city_id=city.id,
             hood_id=hood[0],
             address=self._street(city, hood[1]) if rng.random() < 0.4 else None,
-            avatar=f"img/demo/user-{self.users}.jpg" if rng.random() < 0.6 else None,
+            avatar=(
+                self.pictures.want(f"img/demo/user-{self.users}.jpg", persian(name), SQUARE)
+                if rng.random() < 0.6
+                else None
+            ),
             created_at=created,
             updated_at=created,
             activated_at=created + timedelta(minutes=rng.randint(1, 30)),
@@ -686,11 +697,11 @@ class _Generator:
             email=f"store{n}@example.com" if rng.random() < 0.4 else None,
             instagram=f"hojre_demo_store{n}" if rng.random() < 0.5 else None,
             about=" ".join((about, *rng.sample(phrases.STORE_NOTES, 2))),
-            logo=f"img/demo/store-{n}-logo.jpg",
-            main_image=f"img/demo/store-{n}.jpg",
-            certificate_image=f"img/demo/store-{n}-certificate.jpg",
-            store_front_image=f"img/demo/store-{n}-front.jpg",
-            location_image=f"img/demo/store-{n}-map.jpg",
+            logo=self.pictures.want(f"img/demo/store-{n}-logo.jpg", plan.title, SQUARE),
+            main_image=self.pictures.want(f"img/demo/store-{n}.jpg", plan.title),
+            certificate_image=self.pictures.want(f"img/demo/store-{n}-certificate.jpg", plan.title),
+            store_front_image=self.pictures.want(f"img/demo/store-{n}-front.jpg", plan.title),
+            location_image=self.pictures.want(f"img/demo/store-{n}-map.jpg", plan.title),
             address=address,
             **self._geo(city, hood),
         )
@@ -723,6 +734,7 @@ class _Generator:
                     certificate=v["certificate_image"],
                     longitude=v["longitude"], latitude=v["latitude"],
                 )  # fmt: skip
+                await self.pictures.flush()  # the store's pictures, before its form is checked
                 checked = await registration.check_store(conn, form)
                 plan.id = await registration.open_store(
                     conn, manager_id=plan.manager, values=checked, status=Status.active
@@ -780,10 +792,15 @@ class _Generator:
                 created = plan.created + timedelta(days=rng.randint(1, 90))
                 number = len(rows) + 1
                 pictures = rng.randint(1, 3)
-                gallery = [f"img/demo/product-{number}-{n}.jpg" for n in range(1, pictures + 1)]
+                gallery = [
+                    self.pictures.want(f"img/demo/product-{number}-{n}.jpg", title)
+                    for n in range(1, pictures + 1)
+                ]
+                main_image = self.pictures.want(f"img/demo/product-{number}.jpg", title)
+                await self.pictures.flush()  # add-product checks its pictures are uploads
                 sent = ProductFields(
                     title=title,
-                    main_image=f"img/demo/product-{number}.jpg",
+                    main_image=main_image,
                     category=str(plan.category),
                     description=" ".join(rng.sample(cw.features, 2)),
                     price=str(price),
@@ -835,7 +852,9 @@ class _Generator:
                         target_id=target_id,
                         title=f"{title} - تصویر {fa_number(order)}",
                         type="image",
-                        source=f"img/demo/{kind.value}-{numbers[kind]}-{order}.jpg",
+                        source=self.pictures.want(
+                            f"img/demo/{kind.value}-{numbers[kind]}-{order}.jpg", title
+                        ),
                         order=order,
                         status=Status.active,
                         created_at=created,
