@@ -264,13 +264,21 @@ def test_readme_store_owner_walkthrough(server: tuple[str, Path], env: dict[str,
             "Seller[cellPhone]": seller, "Seller[password]": "secret2",
         }).json()  # fmt: skip
         assert added["message"] == "Seller Created", added
+        picture = http.get("/img/categories/materials.jpg").content
+        uploaded = http.post(
+            "/web/upload/imguploadSajad", files={"submit": ("book.jpg", picture, "image/jpeg")}
+        ).json()
+        assert uploaded["message"] == "upload done", uploaded
         product = http.post("/web/store-manager/add-product", data={
             **auth, "Product[title]": "دیوان حافظ", "Product[price]": "۴۵۰۰۰۰",
-            "Gallery[1]": "img/books/hafez-1.jpg",
-        }).json()  # fmt: skip
+            "Gallery[1]": uploaded["data"]["name"],
+        }, files={"Product[mainImage]": ("book.jpg", picture, "image/jpeg")}).json()  # fmt: skip
         assert product["message"] == "product created successfully", product
         seen = http.get("/web/products", params={"store": store_id}).json()
         assert [(p["title"], p["price"]) for p in seen["items"]] == [("دیوان حافظ", 450000)]
+        main_image = seen["items"][0]["mainImage"]
+        assert main_image.startswith("img/up/") and main_image != uploaded["data"]["name"]
+        assert http.get("/" + main_image).headers["content-type"] == "image/jpeg"
         page = http.get(f"/web/stores/{store_id}").json()
         assert page["mainData"]["title"] == "حجره کتاب آفتاب"
         seller_login = http.post(
