@@ -23,6 +23,22 @@ from tests.factories import (
 )
 from tests.messaging.conftest import NOT_LOGIN, Cast, Person, Shop, err, invalid
 
+# The paths these tests send, made uploads by the hub fixture (tests/conftest.py): an image
+# field takes no other path.
+UPLOADED = (
+    "img/a.jpg",
+    "img/b.jpg",
+    "img/cert.jpg",
+    "img/front.jpg",
+    "img/loc.jpg",
+    "img/main.jpg",
+    "img/logo-new.png",
+    "img/second.jpg",
+    "img/theirs.jpg",
+    "img/x.jpg",
+)
+
+
 pytestmark = pytest.mark.anyio
 
 EDIT = "/store-manager/edit-store"
@@ -89,7 +105,7 @@ async def test_edit_store_changes_only_the_fields_sent(cast: Cast) -> None:
         "Store[instagram]": "https://instagram.com/ava", "Store[website]": "https://ava.example",
         "Store[address]": "تهران، خیابان ولیعصر", "Store[logo]": "img/logo-new.png",
         "Store[storeFrontImage]": "img/front.jpg", "Store[certificateImage]": "img/cert.jpg",
-        "Store[locationImage]": "img/loc.jpg", "mainImage": "https://cdn.example/main.jpg",
+        "Store[locationImage]": "img/loc.jpg", "mainImage": "https://hojre.example/img/main.jpg",
         "Store[state]": TEHRAN_STATE, "Store[city]": TEHRAN_CITY, "Store[hood]": TAJRISH_HOOD,
         "Store[country]": IRAN_ID, "Store[facebook]": "ava", "Store[twitter]": "ava",
         "Store[googleplus]": "ava", "Store[linkedin]": "ava",
@@ -100,7 +116,7 @@ async def test_edit_store_changes_only_the_fields_sent(cast: Cast) -> None:
         "فروشگاه نو", "02122712345", "تعمیر گوشی", "shop@example.com")  # fmt: skip
     assert (after.logo, after.store_front_image, after.certificate_image, after.location_image,
             after.main_image) == ("img/logo-new.png", "img/front.jpg", "img/cert.jpg",
-                                  "img/loc.jpg", "https://cdn.example/main.jpg")  # fmt: skip
+                                  "img/loc.jpg", "img/main.jpg")  # fmt: skip
     assert (after.country_id, after.state_id, after.city_id, after.hood_id) == (
         IRAN_ID, TEHRAN_STATE, TEHRAN_CITY, TAJRISH_HOOD)  # fmt: skip
     assert after.instagram == "https://instagram.com/ava" and after.website == "https://ava.example"
@@ -209,7 +225,17 @@ async def test_add_store_gallery_rules(cast: Cast) -> None:
         "Order must be no less than 0."
     )
     assert await manager.post(LIST) == media_result([])
-    assert await add(manager, source="img/v.mp4", type="video") > 0
+    # A video is a link; an image must be an upload.
+    assert await manager.post(ADD, source="img/v.mp4", type="video") == invalid(
+        "Source is not a valid URL."
+    )
+    assert await add(manager, source="https://aparat.com/v/abc", type="video") > 0
+    assert await manager.post(ADD, source="img/never-uploaded.jpg") == invalid(
+        "Source must be an uploaded image."
+    )
+    assert await manager.post(ADD, source="https://cdn.example/a.jpg") == invalid(
+        "Source must be an uploaded image."
+    )
 
 
 async def test_unique_product_shows_that_products_media(cast: Cast) -> None:
@@ -308,9 +334,10 @@ async def test_statements_are_constant_in_the_number_of_media(cast: Cast) -> Non
             assert await manager.post(DELETE, id=last) == DONE
         run.append(len(sql))
         counts.append(tuple(run))
-    # The login, then: the store and the page; the product with its media; the insert; the
-    # store, the places and the write; the store, the empty page and its count; the delete.
-    assert counts == [(3, 2, 2, 4, 4, 2)] * 2, counts
+    # The login, then: the store and the page; the product with its media; the upload (marked
+    # used) and the insert; the store, the places and the write; the store, the empty page
+    # and its count; the delete.
+    assert counts == [(3, 2, 3, 4, 4, 2)] * 2, counts
     customer = await cast.customer()
     with count_statements(cast.hub) as sql:
         assert await customer.post(LIST) == NOT_MANAGER

@@ -31,6 +31,11 @@ from tests.factories import (
 )
 from tests.messaging.conftest import err
 
+# The paths these tests send, made uploads by the hub fixture (tests/conftest.py): an image
+# field takes no other path.
+UPLOADED = ("img/uploads/licence.jpg",)
+
+
 pytestmark = pytest.mark.anyio
 
 PATH = "/user/store-register"
@@ -309,8 +314,9 @@ async def test_statements_are_constant(api: Api) -> None:
         # The SMS's delivery (after the reply, its own transactions) is the outbox's.
         counts.append(len([s for s in sql if not s.startswith("UPDATE sms_outbox")]))
     # The places and the references; five throttle hits (the database limiter); the account;
-    # the user, its code, the SMS ceiling and the SMS; the manager, the slugs, the store.
-    assert counts == [15, 15], counts
+    # the user, its code, the SMS ceiling and the SMS; the licence's upload (marked used), the
+    # manager, the slugs, the store.
+    assert counts == [16, 16], counts
 
 
 # -- the manager and the customers -----------------------------------------------------------

@@ -22,6 +22,15 @@ from tests.conftest import Api, app_client
 from tests.factories import count_statements
 from tests.messaging.conftest import NOT_LOGIN, PASSWORD, Cast, Person, Shop, err, invalid
 
+# The paths these tests send, made uploads by the hub fixture (tests/conftest.py): an image
+# field takes no other path.
+UPLOADED = (
+    "img/a.png",
+    "img/avatars/s.png",
+    "img/avatars/seller.png",
+)
+
+
 pytestmark = pytest.mark.anyio
 
 ADD = "/store-manager/addseller"

@@ -25,6 +25,14 @@ from tests.catalog.test_statistics import manager_of
 from tests.conftest import Api
 from tests.messaging.conftest import NOT_LOGIN, Cast, Person, Shop, err
 
+# The paths these tests send, made uploads by the hub fixture (tests/conftest.py): an image
+# field takes no other path.
+UPLOADED = (
+    "img/secret-a.jpg",
+    "img/x.jpg",
+)
+
+
 pytestmark = pytest.mark.anyio
 
 MANAGER: Final = "/store-manager/"

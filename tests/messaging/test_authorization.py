@@ -28,6 +28,11 @@ from tests.messaging.conftest import (
     store_message_row,
 )
 
+# The paths these tests send, made uploads by the hub fixture (tests/conftest.py): an image
+# field takes no other path.
+UPLOADED = ("img/x.png",)
+
+
 pytestmark = pytest.mark.anyio
 
 NO_CHAT = err("there is no chat for u")

@@ -27,6 +27,14 @@ from tests.messaging.test_store_side import (
     submit,
 )
 
+# The paths these tests send, made uploads by the hub fixture (tests/conftest.py): an image
+# field takes no other path.
+UPLOADED = (
+    "img/avatars/customer.png",
+    "img/q.png",
+)
+
+
 pytestmark = pytest.mark.anyio
 
 REPLIED = {"status": "success", "message": "message replied", "data": ""}

@@ -25,6 +25,11 @@ from tests.messaging.conftest import (
     store_message_row,
 )
 
+# The paths these tests send, made uploads by the hub fixture (tests/conftest.py): an image
+# field takes no other path.
+UPLOADED = ("img/a.png",)
+
+
 pytestmark = pytest.mark.anyio
 
 STORE_MESSAGE_KEYS = {"id", "user", "title", "text", "attachment", "sendDate", "read", "store",
@@ -85,10 +90,14 @@ async def test_submit_store_message_validation(cast: Cast, api: Api) -> None:
     assert await a.post(path, store="abc", title="عنوان", text="متن") == err("Store Not Found")
     assert await api.post(path, store=shop.id, title="عنوان", text="متن") == NOT_LOGIN
     assert await count_rows(cast.hub, StoreMessage) == 0
-    for attachment in ("img/a.png", "https://x.ir/a.png", "http://x.ir/a.png?x=1", ""):
+    # An upload's path, as sent or as imgupload's absolute URL; another site's picture is not.
+    for attachment in ("img/a.png", "/img/a.png", "https://hojre.example/img/a.png", ""):
         message_id = await submit(a, shop, attachment=attachment)
         row = await store_message_row(cast.hub, message_id)
-        assert row.attachment == (attachment or None)
+        assert row.attachment == ("img/a.png" if attachment else None)
+    for elsewhere in ("https://x.ir/a.png", "http://x.ir/a.png?x=1", "img/never-uploaded.png"):
+        body = await a.post(path, store=shop.id, title="عنوان", text="متن", attachment=elsewhere)
+        assert body == invalid("Attachment must be an uploaded image."), elsewhere
     tagged = await submit(a, shop, title="<h1>سلام</h1>", text="<a href='x'>بخرید</a>")
     row = await store_message_row(cast.hub, tagged)
     assert (row.title, row.text) == ("سلام", "بخرید")
@@ -165,12 +174,12 @@ async def test_manager_lists_reads_and_answers(cast: Cast, api: Api) -> None:
     assert bad == invalid("Answer cannot be blank.", "Answer " + BAD_ATTACHMENT)
     answered = await m.post("/store-manager/answer-store-message", message=ids[2],
                             answer="<i>بله</i>، با پست پیشتاز.",
-                            answerAttachment="https://x.ir/post.png")  # fmt: skip
+                            answerAttachment="img/a.png")  # fmt: skip
     assert answered == {"status": "success", "message": "message replied", "data": ""}
     [mine] = [i for i in (await a.get("/store-messages"))["items"] if i["id"] == ids[2]]
     assert mine["answer"] == "بله، با پست پیشتاز."
     assert isinstance(mine["answerDate"], int) and mine["answerDate"] >= mine["sendDate"]
-    assert mine["answerAttachment"] == "https://x.ir/post.png"
+    assert mine["answerAttachment"] == "img/a.png"
     assert (mine["status"], mine["read"]) == ("answered", 1)
     row = await store_message_row(cast.hub, ids[2])
     assert row.answered_by == m.id

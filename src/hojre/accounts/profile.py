@@ -14,6 +14,7 @@ from hojre.core.errors import FieldProblem, Rule, ValidationFailed
 from hojre.core.sql import Conn, Query, UniqueViolation
 from hojre.core.text import plain_text
 from hojre.geo.checks import Places, check_places
+from hojre.media.service import claim_paths
 
 NAME_MIN = 3
 AGE_MIN, AGE_MAX = 1, 150
@@ -40,6 +41,7 @@ async def update_profile(conn: Conn, *, user: Caller, changes: ProfileChanges) -
             problems.append(FieldProblem(name, Rule.too_short, NAME_MIN))
     found, clean = check_texts(_RULES, sent, changes.values)
     problems.extend(found)
+    await claim_paths(conn, clean, _RULES.paths, problems)
     email = clean.get("email")
     well_formed = isinstance(email, str) and FieldProblem("email", Rule.not_email) not in problems
     if well_formed and await conn.one(_EMAIL_TAKEN, email=email, user_id=user.id) is not None:

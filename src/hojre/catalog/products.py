@@ -50,8 +50,9 @@ from hojre.core.db import UTCDateTime
 from hojre.core.errors import FieldProblem, Rule, ValidationFailed
 from hojre.core.pagination import Page, PagedQuery, PageRequest
 from hojre.core.sql import Conn, Query
-from hojre.core.text import drop_controls, link_ok, parse_int, plain_text
+from hojre.core.text import drop_controls, image_key, parse_int, plain_text, web_url_ok
 from hojre.interactions.registry import TargetKind
+from hojre.media.service import claim_paths
 
 TITLE_MAX: Final = 200  # the column's length
 DESCRIPTION_MAX: Final = 10_000
@@ -131,14 +132,22 @@ async def own_store(conn: Conn, *, caller: Actor, side: StoreSide, store_id: int
 _CATEGORY = Query(select(BazaarCategory.id).where(BazaarCategory.id == bindparam("category")))
 
 
-def _image(field: str, raw: str, problems: list[FieldProblem]) -> str:
-    """A picture's path as typed (controls dropped): a relative path of ours or an http(s)
-    URL, as an avatar is."""
+def _image(field: str, raw: str, problems: list[FieldProblem], *, video: bool = False) -> str:
+    """A picture's path as the media store knows it (controls dropped; the caller claims it
+    as an upload), or a video's http(s) URL as typed."""
     image = drop_controls(raw).strip()
     if len(image) > IMAGE_MAX:
         problems.append(FieldProblem(field, Rule.too_long, IMAGE_MAX))
-    elif image and not link_ok(image):
-        problems.append(FieldProblem(field, Rule.not_link))
+    elif image and video:
+        if not web_url_ok(image):
+            problems.append(FieldProblem(field, Rule.not_url))
+    elif image:
+        key = image_key(image)
+        if key is None:
+            rule = Rule.not_uploaded if web_url_ok(image) else Rule.not_link
+            problems.append(FieldProblem(field, rule))
+        else:
+            return key
     return image
 
 
@@ -193,10 +202,15 @@ async def _check(conn: Conn, sent: ProductFields, *, creating: bool) -> Checked:
             problems.append(FieldProblem("top", Rule.invalid))
         clean["top"] = top
     media = {
-        slot: _image(slot.field, raw, problems)
+        slot: _image(slot.field, raw, problems, video=slot is VIDEO)
         for slot, raw in zip(SLOTS, sent.media, strict=True)
         if raw is not None
     }
+    if not problems:  # a statement per picture sent: each must be an upload
+        pictures: dict[str, object] = {s.field: m for s, m in media.items() if s is not VIDEO}
+        if "main_image" in clean:
+            pictures["main_image"] = clean["main_image"]
+        await claim_paths(conn, pictures, pictures, problems)
     if problems:
         raise ValidationFailed(problems)
     return Checked(clean, media)

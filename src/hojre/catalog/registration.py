@@ -41,6 +41,7 @@ from hojre.core.hub import Hub
 from hojre.core.sql import Conn, Query, UniqueViolation
 from hojre.core.text import parse_int, plain_text
 from hojre.geo.checks import Places, check_places
+from hojre.media.service import claim_paths
 
 NAME_MIN: Final = 3  # the profile's rule (user/edit)
 NAME_MAX: Final = 100
@@ -247,6 +248,11 @@ async def register_store(
         values["email"] = account["email"]  # the store's contact, as its manager's
 
     async def also(conn: Conn, user: Registered) -> None:
+        # In the write transaction: a path must name an upload, which this marks used.
+        problems: list[FieldProblem] = []
+        await claim_paths(conn, values, _STORE_RULES.paths, problems)
+        if problems:
+            raise StoreHasError(problems)
         try:
             made = await conn.one(_MAKE_MANAGER, user_id=user.id, now=utcnow(), **account)
         except UniqueViolation as exc:  # the email is another account's

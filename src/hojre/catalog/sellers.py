@@ -52,6 +52,7 @@ from hojre.core.hub import Hub
 from hojre.core.security import hash_password_async
 from hojre.core.sql import Conn, Query, UniqueViolation
 from hojre.core.text import normalize_cellphone, plain_text
+from hojre.media.service import claim_paths
 
 _MANAGER: Final = STAFF[StoreSide.manager]
 NAME_MIN: Final = 3  # the profile's (hojre.accounts.profile)
@@ -220,7 +221,9 @@ async def add_seller(
         )  # fmt: skip
         if row is None or row.store is None:
             raise _MANAGER.refusal
-        _refuse(checked.problems + _taken(clean, row))
+        problems = checked.problems + _taken(clean, row)
+        await claim_paths(conn, clean, _RULES.paths, problems)
+        _refuse(problems)
         assert password_hash is not None
         now = utcnow()
         try:
@@ -335,7 +338,9 @@ async def edit_seller(hub: Hub, *, caller: Actor, seller_id: int, sent: SellerFi
             raise _MANAGER.refusal
         if not row.mine:
             raise SellerNotFound
-        _refuse(checked.problems + _taken(clean, row))
+        problems = checked.problems + _taken(clean, row)
+        await claim_paths(conn, clean, _RULES.paths, problems)
+        _refuse(problems)
         if not clean:
             return
         try:

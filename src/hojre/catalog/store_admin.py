@@ -41,6 +41,7 @@ from hojre.core.sql import Conn, Query
 from hojre.core.text import plain_text
 from hojre.geo.checks import Places, check_places
 from hojre.interactions.registry import TargetKind
+from hojre.media.service import claim_paths
 
 _MANAGER: Final = STAFF[StoreSide.manager]
 
@@ -108,6 +109,7 @@ async def edit_store(
     problems = [FieldProblem(n, Rule.required) for n in sorted(_REQUIRED) if sent.get(n) == ""]
     found, clean = check_texts(_RULES, sent, changes.values)
     problems.extend(found)
+    await claim_paths(conn, clean, STORE_IMAGES, problems)
     if {"country", "state", "city", "hood"} & sent.keys():
         problems.extend(await check_places(conn, sent=sent, current=current, clean=clean))
     if problems:
@@ -123,9 +125,12 @@ async def edit_store(
 MEDIA_TYPES: Final = ("image", "video")
 MEDIA_TITLE_MAX: Final = 200
 ORDER_MIN, ORDER_MAX = 0, 2**31 - 1
-_MEDIA_RULES = TextRules(
-    {"title": MEDIA_TITLE_MAX, "source": 255}, paths=frozenset({"source"}), path_rule=Rule.not_link
-)
+_MEDIA_LIMITS: Final = {"title": MEDIA_TITLE_MAX, "source": 255}
+# An image is one of our uploads; a video is a link (nothing here stores videos).
+_MEDIA_RULES: Final = {
+    "image": TextRules(_MEDIA_LIMITS, paths=frozenset({"source"}), path_rule=Rule.not_link),
+    "video": TextRules(_MEDIA_LIMITS, urls=frozenset({"source"})),
+}
 
 
 class MediaItem(NamedTuple):
@@ -152,10 +157,10 @@ def _check_media(new: NewMedia) -> dict[str, object]:
     ``order`` an integer (default 1); ``title`` optional."""
     typed = {k: v for k, v in (("source", new.source), ("title", new.title)) if v is not None}
     sent = {k: plain_text(v) for k, v in typed.items()}
-    problems, clean = check_texts(_MEDIA_RULES, sent, typed)
+    kind = (new.type or "").strip() or "image"
+    problems, clean = check_texts(_MEDIA_RULES.get(kind, _MEDIA_RULES["image"]), sent, typed)
     if not sent.get("source"):
         problems.insert(0, FieldProblem("source", Rule.required))
-    kind = (new.type or "").strip() or "image"
     if kind not in MEDIA_TYPES:
         problems.append(FieldProblem("type", Rule.invalid))
     order = 1
@@ -195,6 +200,11 @@ async def add_store_media(
     statement (none for a refused role or invalid input)."""
     require_staff(caller, StoreSide.manager)
     values = _check_media(new)
+    if values["type"] == "image":
+        problems: list[FieldProblem] = []
+        await claim_paths(conn, values, ("source",), problems)
+        if problems:
+            raise ValidationFailed(problems)
     picked = {} if store_id is None else {"store": store_id}
     row = await conn.one(
         _ADD_MEDIA[store_id is not None], caller=caller.id, target=TargetKind.store.value,

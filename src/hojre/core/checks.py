@@ -13,7 +13,7 @@ from hojre.core.text import (
     ascii_digits,
     drop_controls,
     has_url_scheme,
-    link_ok,
+    image_key,
     parse_int,
     web_url_ok,
 )
@@ -33,7 +33,8 @@ class TextRules:
 
     limits: Mapping[str, int]
     urls: frozenset[str] = frozenset({"website"})  # absolute http(s) URLs
-    paths: frozenset[str] = field(default_factory=frozenset)  # a path of ours or an http(s) URL
+    # Images: a path or URL of ours (hojre.core.text.image_key), which the caller claims.
+    paths: frozenset[str] = field(default_factory=frozenset)
     # What a refused path breaks: the profile's avatar says "not a valid URL" (Yii's URL
     # validator); newer fields name what they take.
     path_rule: Rule = Rule.not_url
@@ -53,7 +54,13 @@ def check_texts(
                 problems.append(FieldProblem(name, Rule.too_long, limit))
             elif not _link_ok(rules, name, sent[name], typed=typed[name]):
                 rule = rules.path_rule if name in rules.paths else Rule.not_url
+                if name in rules.paths and web_url_ok(sent[name]):
+                    rule = Rule.not_uploaded  # a link, to some other site's picture
                 problems.append(FieldProblem(name, rule))
+            elif name in rules.paths and sent[name]:
+                # The image's path as the media store knows it; that an upload made it is
+                # the caller's check (hojre.media.service.claim_paths, in its transaction).
+                clean[name] = image_key(sent[name])
             else:
                 clean[name] = sent[name] or None
     if sent.get("address") and len(sent["address"]) < ADDRESS_MIN:
@@ -82,7 +89,7 @@ def _link_ok(rules: TextRules, name: str, value: str, *, typed: str) -> bool:
     # was not typed as a URL (and html.unescape reads `&para=1` as `¶=1`, `&times` as `×`).
     if value != drop_controls(typed).strip():
         return False
-    return link_ok(value) if name in rules.paths else web_url_ok(value)
+    return image_key(value) is not None if name in rules.paths else web_url_ok(value)
 
 
 def check_int(name: str, raw: str, low: int, high: int) -> FieldProblem | int:

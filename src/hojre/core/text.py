@@ -211,3 +211,29 @@ def relative_path_ok(value: str) -> bool:
 def link_ok(value: str) -> bool:
     """What an avatar or attachment may be: an http(s) URL or a relative path of ours."""
     return web_url_ok(value) or relative_path_ok(value)
+
+
+# The paths of our images (uploads, the shipped defaults, thumbnails' sources): ASCII segments
+# without dot segments, a lower-case image extension (capitals only in the original service's
+# default names, such as storeLogo.png; uploads are lower-case).
+_SEGMENT = r"[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*"
+IMAGE_PATH = re.compile(rf"img(?:/{_SEGMENT})+\.(?:jpg|png|webp)")
+
+
+def image_key(value: str) -> str | None:
+    """The image path a field was sent, or None when it is not one of ours in form.
+
+    Accepted: the path as the upload endpoints return it (``img/up/….jpg``), with a leading
+    ``/``, or the absolute URL ``imgupload`` returns (any host: only the path is kept, and it
+    must still name an upload when the caller checks it).
+    """
+    text = value.strip()
+    if text.startswith(("http://", "https://")):
+        if not web_url_ok(text):
+            return None
+        parts = urlsplit(text)
+        if parts.query or parts.fragment:
+            return None
+        text = parts.path
+    text = text.removeprefix("/")
+    return text if IMAGE_PATH.fullmatch(text) else None

@@ -50,10 +50,11 @@ from hojre.core.events import (
 )
 from hojre.core.pagination import Page, PagedQuery, PageRequest
 from hojre.core.sql import Conn, Query
-from hojre.core.text import link_ok, plain_text
+from hojre.core.text import image_key, plain_text, web_url_ok
 from hojre.customers.service import note_store_contact
 from hojre.interactions.models import Comment, Mark, View
 from hojre.interactions.registry import InteractionKind, TargetKind
+from hojre.media.service import claim_path
 from hojre.messaging import errors
 from hojre.messaging.models import (
     Broadcast,
@@ -85,14 +86,20 @@ def check_text(
     return text, []
 
 
-def check_attachment(value: str | None, field: str) -> tuple[str | None, list[FieldProblem]]:
-    if not value:
+async def check_attachment(
+    conn: Conn, value: str | None, field: str
+) -> tuple[str | None, list[FieldProblem]]:
+    """An attachment is an image of ours, as an avatar is: its path (one statement: the
+    upload it names, marked used), or what it broke."""
+    if not value or not value.strip():
         return None, []
-    value = value.strip()
-    # The avatar's rule (core.text.link_ok): an http(s) URL with a host, or a relative path.
-    if len(value) > ATTACHMENT_MAX or not link_ok(value):
-        return None, [FieldProblem(field, Rule.not_link)]
-    return value, []
+    key = image_key(value) if len(value) <= ATTACHMENT_MAX else None
+    if key is None:
+        rule = Rule.not_uploaded if web_url_ok(value.strip()) else Rule.not_link
+        return None, [FieldProblem(field, rule)]
+    problems: list[FieldProblem] = []
+    await claim_path(conn, field, key, problems)
+    return key, problems
 
 
 # -- who is who ------------------------------------------------------------------------------
@@ -560,7 +567,7 @@ async def submit_store_message(
 ) -> Sent:  # fmt: skip
     clean_title, problems = check_text(title, "title", limit=TITLE_MAX)
     clean_text, more = check_text(text, "text")
-    clean_attachment, bad = check_attachment(attachment, "attachment")
+    clean_attachment, bad = await check_attachment(conn, attachment, "attachment")
     if problems + more + bad:
         raise ValidationFailed(problems + more + bad)
     store = await conn.one(_ACTIVE_STORE, store=store_id)
@@ -619,7 +626,7 @@ async def answer_store_message(
     answer: str | None, attachment: str | None,
 ) -> StoreMessageItem:  # fmt: skip
     clean, problems = check_text(answer, "answer")
-    clean_attachment, bad = check_attachment(attachment, "answer_attachment")
+    clean_attachment, bad = await check_attachment(conn, attachment, "answer_attachment")
     if problems + bad:
         raise ValidationFailed(problems + bad)
     item = await access_store_message(conn, manager=manager, message_id=message_id)

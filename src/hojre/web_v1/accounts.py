@@ -244,7 +244,9 @@ class ProfileParams(V1Params):
     instagram: str | None = param("Instagram id.")
     googleplus: str | None = param("Google+ id.")
     website: str | None = param("Website URL.")
-    avatar: str | None = param("Avatar image path.")
+    avatar: str | None = param(
+        "The avatar: a path from an upload endpoint, or the image file itself.", image=True
+    )
 
 
 _WIRE_TO_DOMAIN = {"telegramChannell": "telegram_channel"}

@@ -45,6 +45,9 @@ def store_side(
     }
 
 
+_ATTACHMENT = "An image (optional): a path from an upload endpoint, or the file itself."
+
+
 class StoreSidePaged(V1Params):
     """Every store-side list: ``page`` and any of ``perPage``, ``per-page``, ``pageSize``."""
 
@@ -205,7 +208,7 @@ class SubmitStoreMessageParams(V1Params):
     store: str | None = param("The store's id.", required=True, type="integer")
     title: str | None = param("At most 200 characters.", required=True)
     text: str | None = param("At most 2000 characters.", required=True)
-    attachment: str | None = param("A relative path or an http(s) URL (optional).")
+    attachment: str | None = param(_ATTACHMENT, image=True)
 
 
 @router.post("/user/submit-store-message", SubmitStoreMessageParams, auth=True,
@@ -261,7 +264,7 @@ class AnswerParams(V1Params):
     id: str | None = param("Alias of `message` (used when `message` is absent or empty).",
                            type="integer")  # fmt: skip
     answer: str | None = param("The answer, at most 2000 characters.", required=True)
-    answerAttachment: str | None = param("A relative path or an http(s) URL (optional).")
+    answerAttachment: str | None = param(_ATTACHMENT, image=True)
 
 
 @router.post("/store-manager/answer-store-message", AnswerParams, auth=True,

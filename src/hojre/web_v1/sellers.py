@@ -26,7 +26,9 @@ class SellerFieldParams(V1Params):
         "`Seller[cellPhone]`: the seller's mobile number and login (Persian digits accepted);"
         " a number that has an account already is refused."
     )
-    avatar: str | None = param("`Seller[avatar]`: an uploaded path or an http(s) URL.")
+    avatar: str | None = param(
+        "`Seller[avatar]`: a path from an upload endpoint, or the image file itself.", image=True
+    )
     password: str | None = param(
         "`Seller[password]`: the seller's password, 6 to 128 characters.", format="password"
     )

@@ -23,7 +23,7 @@ from hojre.web_v1.store_side import ProductListParams, StoreParams, product_page
 
 router = V1Router("store side")
 
-_IMAGE = "An image path (e.g. from /web/upload/imguploadSajad) or an http(s) URL; not empty."
+_IMAGE = "An image: a path from /web/upload/imguploadSajad, or the file itself; not empty."
 
 
 class EditStoreParams(StoreParams):
@@ -43,11 +43,11 @@ class EditStoreParams(StoreParams):
     googleplus: str | None = param("Google+ id.")
     website: str | None = param("Website URL.")
     linkedin: str | None = param("LinkedIn id.")
-    logo: str | None = param(_IMAGE)
-    storeFrontImage: str | None = param(_IMAGE)
-    certificateImage: str | None = param(_IMAGE)
-    locationImage: str | None = param(_IMAGE)
-    mainImage: str | None = param(_IMAGE)
+    logo: str | None = param(_IMAGE, image=True)
+    storeFrontImage: str | None = param(_IMAGE, image=True)
+    certificateImage: str | None = param(_IMAGE, image=True)
+    locationImage: str | None = param(_IMAGE, image=True)
+    mainImage: str | None = param(_IMAGE, image=True)
 
 
 # Wire names that are not the column's (``Store[field]`` and ``field`` both arrive as field).
@@ -74,7 +74,9 @@ async def edit_store(call: Call[EditStoreParams]) -> dict[str, Any]:
 
 
 class AddGalleryParams(StoreParams):
-    source: str | None = param(_IMAGE.replace("; not empty", ""), required=True)
+    source: str | None = param(
+        _IMAGE.replace("; not empty", "") + " A video: its http(s) URL.", required=True, image=True
+    )
     type: str | None = param("image (default) or video.", enum=["image", "video"])
     order: str | None = param("Position in the gallery (default 1).", type="integer")
     title: str | None = param("A caption, at most 200 characters (optional).")

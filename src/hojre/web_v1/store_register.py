@@ -46,8 +46,9 @@ class StoreRegisterParams(V1Params):
     mall: str | None = param("The mall the store is in (GET /web/malls), of that bazaar.",
                              type="integer")  # fmt: skip
     certificate: str | None = param(
-        "The business licence image: an uploaded path (e.g. from /web/upload/imguploadSajad) "
-        "or an http(s) URL; default img/defaults/certificateImage.png."
+        "The business licence image: a path from /web/upload/imguploadSajad, or the image "
+        "file itself; default img/defaults/certificateImage.png.",
+        image=True,
     )
     x: str | None = param("Longitude (optional): the store's location.")
     y: str | None = param("Latitude (optional): the store's location.")

@@ -116,25 +116,26 @@ def render_store_product(item: StoreProductItem) -> dict[str, Any]:
 
 
 _PICTURE = (
-    "Picture {n} of the product's gallery: an uploaded path or an http(s) URL; sent empty: removed."
+    "Picture {n} of the product's gallery: a path from an upload endpoint, or the image file "
+    "itself; sent empty: removed."
 )
 
 
 class ProductFieldParams(V1Params):
     title: str | None = param("`Product[title]`: the name (required to add).")
     mainImage: str | None = param(
-        "`Product[mainImage]`: an uploaded path (default `img/defaults/product.png`)."
+        "`Product[mainImage]`: a path from an upload endpoint, or the image file itself "
+        "(default `img/defaults/product.png`).",
+        image=True,
     )
     category: str | None = param("`Product[category]`: a bazaar category's id.", type="integer")
     description: str | None = param("`Product[description]`.")
     price: str | None = param("`Product[price]`: rials, an integer ≥ 0 (required to add).")
     top: str | None = param("`Product[top]`: `yes` or `no` (default `no`).", enum=["yes", "no"])
-    gallery_1: str | None = param(_PICTURE.format(n=1), alias="Gallery[1]")
-    gallery_2: str | None = param(_PICTURE.format(n=2), alias="Gallery[2]")
-    gallery_3: str | None = param(_PICTURE.format(n=3), alias="Gallery[3]")
-    video: str | None = param(
-        "The product's video: an uploaded path or an http(s) URL; sent empty: removed."
-    )
+    gallery_1: str | None = param(_PICTURE.format(n=1), alias="Gallery[1]", image=True)
+    gallery_2: str | None = param(_PICTURE.format(n=2), alias="Gallery[2]", image=True)
+    gallery_3: str | None = param(_PICTURE.format(n=3), alias="Gallery[3]", image=True)
+    video: str | None = param("The product's video: its http(s) URL; sent empty: removed.")
 
 
 class AddProductParams(StoreParams, ProductFieldParams):
