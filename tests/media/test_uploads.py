@@ -269,15 +269,22 @@ async def test_an_upload_with_a_login_is_the_accounts(
     assert owners[stale] is None  # a stale token uploads anonymously
 
 
+async def edit_avatar(
+    client: httpx.AsyncClient, auth: dict[str, str], field: str, data: bytes
+) -> Any:
+    """``user/edit`` with the avatar's file itself in ``field`` (``avatar`` or ``User[avatar]``)."""
+    names = {"name": "مریم", "family": "احمدی"}
+    response = await client.post("/web/user/edit", data={**auth, **names},
+                                 files={field: ("me.jpg", data, "image/jpeg")})  # fmt: skip
+    return response.json()
+
+
 async def test_user_edit_takes_the_avatar_file_itself(
     client: httpx.AsyncClient, api: Api, hub: Hub
 ) -> None:
     auth = await login(api, hub)
-    response = await client.post(
-        "/web/user/edit", data={**auth, "User[name]": "مریم", "User[family]": "احمدی"},
-        files={"User[avatar]": ("me.jpg", jpeg(exif=gps_exif()), "image/jpeg")},
-    )  # fmt: skip
-    assert response.json()["message"] == "updated successfully", response.json()
+    body = await edit_avatar(client, auth, "User[avatar]", jpeg(exif=gps_exif()))
+    assert body["message"] == "updated successfully", body
     avatar = await avatar_of(hub, auth["username"])
     assert avatar is not None and re.fullmatch(KEY, avatar)
     served = await client.get("/" + avatar)
@@ -288,12 +295,8 @@ async def test_a_file_that_is_not_an_image_in_a_field_is_a_validation_error(
     client: httpx.AsyncClient, api: Api, hub: Hub
 ) -> None:
     auth = await login(api, hub)
-    response = await client.post(
-        "/web/user/edit", data={**auth, "name": "مریم", "family": "احمدی"},
-        files={"avatar": ("me.jpg", b"<?php ?>", "image/jpeg")},
-    )  # fmt: skip
-    assert response.json() == {"status": "error", "message": "Server Error",
-                               "data": ["Avatar is not an image."]}  # fmt: skip
+    refused = {"status": "error", "message": "Server Error", "data": ["Avatar is not an image."]}
+    assert await edit_avatar(client, auth, "avatar", b"<?php ?>") == refused
 
 
 async def test_a_file_field_needs_a_login_before_anything_is_decoded(
