@@ -211,13 +211,16 @@ async def make_media(
     return media
 
 
-async def make_upload(hub: Hub, *keys: str) -> None:
+async def make_upload(hub: Hub, *keys: str, used: bool = True) -> None:
     """Uploads under these paths, as if an upload endpoint had made them (rows only: for
-    tests of what a record may refer to, not of the bytes)."""
+    tests of what a record may refer to, not of the bytes); ``used``: some record refers to
+    them already, so a first use's extra write does not shift statement counts."""
+    now = utcnow()
     async with hub.db.unit_of_work(write=True) as session:
         for key in keys:
             session.add(Upload(key=key, owner_id=None, address="test", content_type="image/png",
-                               size=1, width=1, height=1, created_at=utcnow()))  # fmt: skip
+                               size=1, width=1, height=1, created_at=now,
+                               used_at=now if used else None))  # fmt: skip
 
 
 async def make_comment(

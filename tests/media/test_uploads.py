@@ -504,3 +504,47 @@ def test_media_gc_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert result.exit_code == 0, result.output
     assert "removed 1 unused uploads" in result.output
     assert not (tmp_path / "m" / key).exists()
+
+
+async def test_images_served_last_are_kept_in_memory(client: httpx.AsyncClient, hub: Hub) -> None:
+    key = await upload_key(client, jpeg())
+    first = await client.get("/" + key)
+    await hub.media.store.delete(key)  # behind the process's back: memory still has it
+    again = await client.get("/" + key)
+    assert (again.status_code, again.content, again.headers["etag"]) == (
+        200, first.content, first.headers["etag"])  # fmt: skip
+    hub.media.forget(key)
+    assert (await client.get("/" + key)).status_code == 404
+
+
+def test_the_image_cache_keeps_the_last_served_within_its_bytes() -> None:
+    from hojre.media.service import Image, ImageCache
+
+    cache = ImageCache(800)
+    for name in ("a", "b", "c"):
+        cache.put(name, None, Image.of(b"x" * 100, "image/png"))
+    cache.put("a", 128, Image.of(b"y" * 100, "image/png"))
+    assert cache.get("a", None) is not None  # now the most recent
+    for name in ("d", "e", "f", "g", "h"):  # one past 800 bytes: the oldest ("b") goes
+        cache.put(name, None, Image.of(b"z" * 100, "image/png"))
+    assert cache.size == 800
+    assert cache.get("b", None) is None and cache.get("a", None) is not None
+    cache.put("big", None, Image.of(b"w" * 101, "image/png"))  # over an eighth: not kept
+    assert cache.get("big", None) is None and cache.size == 800
+
+
+async def test_only_an_uploads_first_use_writes_its_row(
+    client: httpx.AsyncClient, api: Api, hub: Hub
+) -> None:
+    """Later uses only read it: a popular picture's row is no lock every writer queues on."""
+    from tests.factories import count_statements
+
+    auth = await login(api, hub)
+    key = await upload_key(client, jpeg())
+    runs = []
+    for _ in range(2):
+        with count_statements(hub) as sql:
+            body = await api.post("/user/edit", **auth, name="مریم", family="احمدی", avatar=key)
+        assert body["message"] == "updated successfully"
+        runs.append([s.split()[0] for s in sql if "uploads" in s])
+    assert runs == [["SELECT", "UPDATE"], ["SELECT"]]

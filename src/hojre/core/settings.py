@@ -143,6 +143,8 @@ class Settings(BaseSettings):
     upload_max_side: int = Field(default=2560, ge=64)
     # Images decoded at once per process (each may take upload_max_pixels × 4 bytes).
     image_threads: int = Field(default=2, ge=1)
+    # The images served last, kept in each process's memory (0: none).
+    image_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     # Uploads per account and per client address (logged in or not), and anonymous ones per
     # client address, each per hour.
     uploads_per_user_per_hour: int = 120

@@ -13,16 +13,18 @@ it (:func:`claim_paths`, in the writer's transaction, which also marks the uploa
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
-from collections.abc import Iterable, MutableMapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from typing import BinaryIO, Final, cast
 
 import anyio
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 
 from hojre.core.clock import utcnow
 from hojre.core.db import UTCDateTime
@@ -128,6 +130,7 @@ class Media:
         self.threads = anyio.CapacityLimiter(settings.image_threads)
         self.anonymous_ttl = timedelta(hours=settings.anonymous_upload_ttl_hours)
         self.owned_ttl = timedelta(days=settings.unused_upload_ttl_days)
+        self.cache = ImageCache(settings.image_cache_bytes)
 
     async def take(
         self, source: BinaryIO, *, size: int | None, field: str, owner: int | None, address: str
@@ -170,32 +173,44 @@ class Media:
         return Stored(key, encoded.content_type, len(encoded.data), encoded.width, encoded.height)
 
     async def collect(self) -> int:
-        """Remove the uploads nobody used (see :func:`collect`)."""
+        """Remove the uploads nobody used (see :func:`collect`). Other processes may serve
+        one from memory until it ages out there: nobody shows an upload no record uses."""
         return await collect(
-            self.db, self.store, anonymous_ttl=self.anonymous_ttl, owned_ttl=self.owned_ttl
-        )
+            self.db, self.store, anonymous_ttl=self.anonymous_ttl, owned_ttl=self.owned_ttl,
+            forget=self.forget,
+        )  # fmt: skip
 
     async def image(self, key: str, width: int | None) -> Image | None:
         """The bytes ``GET /img/<key>`` serves (a thumbnail ``width`` wide if given: made
-        on first request from the original, then kept in the store), or None."""
+        on first request from the original, then kept in the store), or None. The images
+        served last are kept in memory (HOJRE_IMAGE_CACHE_BYTES): an upload's bytes never
+        change under its name, and a list page asks for the same thumbnails again and again."""
+        found = self.cache.get(key, width)
+        if found is None:
+            found = await self._load(key, width)
+            if found is not None:
+                self.cache.put(key, width, found)
+        return found
+
+    async def _load(self, key: str, width: int | None) -> Image | None:
         if not valid_key(key) and default_image(key) is None:
             return None  # a name the store never holds (capitals: only the defaults have them)
-        if width is None:
-            made = default_image(key)
-            if made is not None:
-                return Image(made, _CONTENT_TYPES[key.rsplit(".", 1)[1]], shipped=True)
-            data = await self.store.get(key)
-            return None if data is None else Image(data, _CONTENT_TYPES[key.rsplit(".", 1)[1]])
+        content_type = _CONTENT_TYPES[key.rsplit(".", 1)[1]]
         shipped = default_image(key)
         if shipped is not None:
+            if width is None:
+                return Image.of(shipped, content_type, shipped=True)
             thumb = await anyio.to_thread.run_sync(
                 _shipped_thumbnail, key, width, limiter=self.threads
             )
-            return Image(thumb.data, thumb.content_type, shipped=True)
+            return Image.of(thumb.data, thumb.content_type, shipped=True)
+        if width is None:
+            data = await self.store.get(key)
+            return None if data is None else Image.of(data, content_type)
         kept = thumb_key(key, width)
         data = await self.store.get(kept)
         if data is not None:
-            return Image(data, _CONTENT_TYPES[key.rsplit(".", 1)[1]])
+            return Image.of(data, content_type)
         original = await self.store.get(key)
         if original is None:
             return None
@@ -203,7 +218,12 @@ class Media:
             lambda: images.thumbnail(original, width=width), limiter=self.threads
         )
         await self.store.put(kept, thumb.data, thumb.content_type)
-        return Image(thumb.data, thumb.content_type)
+        return Image.of(thumb.data, thumb.content_type)
+
+    def forget(self, key: str) -> None:
+        """Drop an image and its thumbnails from this process's memory."""
+        for width in (None, *THUMB_WIDTHS):
+            self.cache.drop(key, width)
 
     async def aclose(self) -> None:
         await self.store.aclose()
@@ -213,8 +233,45 @@ class Media:
 class Image:
     data: bytes
     content_type: str
+    etag: str  # of the bytes: a thumbnail remade elsewhere has the same one
     # One of the images the project makes (may change with a release: not cached forever).
     shipped: bool = False
+
+    @classmethod
+    def of(cls, data: bytes, content_type: str, *, shipped: bool = False) -> Image:
+        etag = '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
+        return cls(data, content_type, etag, shipped)
+
+
+class ImageCache:
+    """The images served last, by name and width, up to ``max_bytes`` in all (least recently
+    served out first); one image bigger than an eighth of it is never kept."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.kept: OrderedDict[tuple[str, int | None], Image] = OrderedDict()
+
+    def get(self, key: str, width: int | None) -> Image | None:
+        found = self.kept.get((key, width))
+        if found is not None:
+            self.kept.move_to_end((key, width))
+        return found
+
+    def put(self, key: str, width: int | None, image: Image) -> None:
+        if len(image.data) * 8 > self.max_bytes:
+            return
+        self.drop(key, width)
+        self.kept[key, width] = image
+        self.size += len(image.data)
+        while self.size > self.max_bytes:
+            _, oldest = self.kept.popitem(last=False)
+            self.size -= len(oldest.data)
+
+    def drop(self, key: str, width: int | None) -> None:
+        gone = self.kept.pop((key, width), None)
+        if gone is not None:
+            self.size -= len(gone.data)
 
 
 _CONTENT_TYPES: Final = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
@@ -255,14 +312,19 @@ async def record(
 
 # -- paths sent in fields ---------------------------------------------------------------------
 
-# One statement for every path a request sends (a handful at most: edit-store's five images):
-# those that exist come back, marked used. Unused slots are bound as NULL, which matches nothing.
+# Every path a request sends (a handful at most: edit-store's five images) in one statement:
+# those that exist, and whether a record used them yet. Unused slots are bound as NULL, which
+# matches nothing. Only an upload's first use writes (marks it used): a row every request
+# updated would be a lock that every request naming a popular picture queues on.
 _CLAIM_SLOTS: Final = 8
-_CLAIM = Query(
+_SLOTS: Final = [bindparam(f"path{i}") for i in range(_CLAIM_SLOTS)]
+_NAMED = Query(
+    select(_UPLOADS.c.key, _UPLOADS.c.used_at.is_not(None)).where(_UPLOADS.c.key.in_(_SLOTS))
+)
+_MARK_USED = Query(
     update(_UPLOADS)
-    .where(_UPLOADS.c.key.in_([bindparam(f"path{i}") for i in range(_CLAIM_SLOTS)]))
-    .values(used_at=func.coalesce(_UPLOADS.c.used_at, bindparam("now", type_=UTCDateTime())))
-    .returning(_UPLOADS.c.key)
+    .where(_UPLOADS.c.key.in_(_SLOTS), _UPLOADS.c.used_at.is_(None))
+    .values(used_at=bindparam("now", type_=UTCDateTime()))
 )
 
 
@@ -274,17 +336,20 @@ async def claim_paths(
 ) -> None:
     """Refuse each image path in ``clean`` (keys already normalised by
     :func:`hojre.core.text.image_key`) that is neither a default nor an upload; mark the
-    uploads used. One statement when any upload is named, none otherwise."""
+    uploads used. One statement when any upload is named, a second the first time one is
+    used."""
     named = [
         (name, key) for name in fields
         if isinstance(key := clean.get(name), str) and key and not is_default(key)
     ]  # fmt: skip
     found: set[str] = set()
-    now = utcnow()
     for at in range(0, len(named), _CLAIM_SLOTS):
         chunk = [key for _, key in named[at : at + _CLAIM_SLOTS]]
         paths = {f"path{i}": chunk[i] if i < len(chunk) else None for i in range(_CLAIM_SLOTS)}
-        found.update(row[0] for row in await conn.all(_CLAIM, now=now, **paths))
+        rows = await conn.all(_NAMED, **paths)
+        found.update(row[0] for row in rows)
+        if not all(row[1] for row in rows):
+            await conn.run(_MARK_USED, now=utcnow(), **paths)
     problems.extend(FieldProblem(name, Rule.not_uploaded) for name, key in named
                     if key not in found)  # fmt: skip
 
@@ -314,6 +379,7 @@ async def collect(
     anonymous_ttl: timedelta,
     owned_ttl: timedelta,
     batch: int = 500,
+    forget: Callable[[str], None] = lambda key: None,
 ) -> int:
     """Remove the uploads no record ever used: anonymous ones after ``anonymous_ttl``, a
     logged-in account's after ``owned_ttl``. Each row goes in its own statement, re-checked
@@ -334,6 +400,7 @@ async def collect(
                 if await conn.run(_DELETE_UNUSED, id=row.id):
                     gone.append(row.key)
         for key in gone:
+            forget(key)
             await store.delete(key)
             for width in THUMB_WIDTHS:
                 await store.delete(thumb_key(key, width))

@@ -1,8 +1,8 @@
 """``GET /img/<path>``: the uploaded images, the shipped defaults, and their thumbnails.
 
 An ASGI layer in front of the v1 dispatch, not a route: it answers only paths that are images
-of ours in form (:data:`hojre.core.text.IMAGE_PATH`: lower-case ASCII segments, no dot
-segments, an image extension), so no client-supplied text ever reaches the media store that
+of ours in form (:data:`hojre.core.text.IMAGE_PATH`: ASCII segments, no dot segments, an
+image extension), so no client-supplied text ever reaches the media store that
 could name anything else; a path with any percent-escape is refused before it is decoded
 (``%2e%2e``, ``%2f``: our paths never need one). Everything else is the contract's 404.
 
@@ -14,7 +14,6 @@ from :data:`~hojre.media.service.THUMB_WIDTHS`, made once and kept in the store.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from urllib.parse import parse_qsl
@@ -65,7 +64,7 @@ class ImageServer:
         if image is None:
             await _send(send, scope, 404, _NOT_FOUND, [(b"content-type", b"application/json")])
             return
-        etag = b'"' + hashlib.blake2b(image.data, digest_size=16).hexdigest().encode() + b'"'
+        etag = image.etag.encode()
         headers = [
             (b"etag", etag),
             (b"cache-control", _SHIPPED_CACHE if image.shipped else _UPLOAD_CACHE),
