@@ -46,6 +46,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import io
 import json
 import random
 import sqlite3
@@ -103,8 +104,11 @@ CHUNK: Final = 20_000  # rows between progress updates
 LOADED_TABLES: Final = (
     "users", "bazaars", "malls", "stores", "store_sellers", "products", "media",
     "access_tokens", "marks", "views", "comments", "chats", "chat_messages", "store_messages",
-    "offers", "broadcasts", StoreCustomer.__tablename__, StorePoint.__tablename__,
+    "offers", "broadcasts", "uploads", StoreCustomer.__tablename__, StorePoint.__tablename__,
 )  # fmt: skip
+# The image paths the recipes send (bench/endpoints.py): uploads, as an image field takes no
+# other path.
+UPLOADED_PATHS: Final = ("img/bench/product-gallery.jpg", "img/bench/gallery-new.jpg")
 # Every PHYSICAL_EVERY-th store and customer pair (by store_id + user_id) was at the store:
 # a third of each store's customers are physical, the rest virtual.
 PHYSICAL_EVERY: Final = 3
@@ -519,6 +523,13 @@ class Plan:
             yield (i, f"اطلاعیه شماره {i}", ABOUT, None, roles[i % len(roles)], self.day(age),
                    i % 10 != 0, self.ts(age))  # fmt: skip
 
+    UPLOADS: Final = ("id", "key", "owner_id", "address", "content_type", "size", "width",
+                      "height", "created_at", "used_at")  # fmt: skip
+
+    def uploads_rows(self) -> Iterator[tuple[Any, ...]]:
+        for i, key in enumerate(UPLOADED_PATHS, 1):
+            yield (i, key, None, "bench", "image/jpeg", 1, 1, 1, self.ts(86400), self.ts(86400))
+
     def visible_broadcasts(self, role: int) -> list[int]:
         roles = (None, 8, 6, 7)
         return [i for i in range(1, BROADCASTS + 1)
@@ -548,6 +559,7 @@ class Plan:
             ("store_messages", self.STORE_MESSAGES, n.store_messages, self.store_messages_rows),
             ("offers", self.OFFERS, n.offers, self.offers_rows),
             ("broadcasts", self.BROADCASTS, BROADCASTS, self.broadcasts_rows),
+            ("uploads", self.UPLOADS, len(UPLOADED_PATHS), self.uploads_rows),
         ]  # fmt: skip
 
     # -- files for the load generator ------------------------------------------------------
@@ -643,6 +655,7 @@ class Plan:
         write("states.txt", (f"{i} {country}" for i, country in geo.states))
         write("cities.txt", (f"{i} {state}" for i, state in geo.cities))
         write("hoods.txt", (f"{i} {city} {state}" for i, city, state in geo.hoods))
+        write_upload(out)
 
     def _interactions_of(self, tokens: dict[int, str]) -> Iterator[str]:
         """The token customers' marks, views and comments (for is-true), regenerated with the
@@ -1435,6 +1448,46 @@ async def arm(url: str, *, out: Path, pool: str, n: int, seed: int = BENCH_SEED)
     return path
 
 
+# -- uploads --------------------------------------------------------------------------------
+
+# The upload endpoints' requests (bench/endpoints.py UPLOAD_BODY): one multipart body, the
+# ``submit`` file part and the closing boundary, that bench/lua/generic.lua reads once (its
+# first line names the boundary; a request's own fields go in front of it).
+UPLOAD_BODY = "upload.multipart"
+UPLOAD_BOUNDARY = "----hojre-bench-4f1c9a2e7d"
+
+
+def phone_photo(width: int = 1280, height: int = 960) -> bytes:
+    """A JPEG as a phone app sends one (~200 KB): a gradient under coarse noise, the same bytes
+    every time (a seeded generator), which does not compress to nothing as a flat image would
+    and so costs the decoder and the encoder what a photo costs."""
+    from PIL import Image
+
+    rng = random.Random(13)
+    small = (width // 8, height // 8)
+    noise = Image.frombytes("RGB", small, rng.randbytes(small[0] * small[1] * 3))
+    ramp = Image.linear_gradient("L")
+    gradient = Image.merge("RGB", (ramp.resize((width, height)),
+                                   ramp.rotate(90).resize((width, height)),
+                                   Image.new("L", (width, height), 128)))  # fmt: skip
+    photo = Image.blend(gradient, noise.resize((width, height), Image.Resampling.BICUBIC), 0.35)
+    out = io.BytesIO()
+    photo.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def write_upload(out: Path) -> Path:
+    """``out/upload.multipart``: the ``submit`` part holding :func:`phone_photo`."""
+    head = (
+        f"--{UPLOAD_BOUNDARY}\r\n"
+        'Content-Disposition: form-data; name="submit"; filename="photo.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    )
+    path = out / UPLOAD_BODY
+    path.write_bytes(head.encode() + phone_photo() + f"\r\n--{UPLOAD_BOUNDARY}--\r\n".encode())
+    return path
+
+
 def main() -> None:
     import argparse
 
@@ -1450,8 +1503,12 @@ def main() -> None:
     a.add_argument("--out", type=Path, required=True)
     a.add_argument("--pool", required=True, choices=ARM_POOLS)
     a.add_argument("--n", type=int, required=True)
+    u = sub.add_parser("upload", help="write the upload endpoints' multipart body only")
+    u.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    if args.command == "build":
+    if args.command == "upload":
+        print(f"wrote {write_upload(args.out)}")
+    elif args.command == "build":
         run(args.url, scale=args.scale, reset=args.reset, out=args.out)
     else:
         path = asyncio.run(arm(args.url, out=args.out, pool=args.pool, n=args.n))

@@ -21,7 +21,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 PASSWORD = "hojre-bench"  # noqa: S105 (every bench user's published password)
 Request = tuple[str, str, str]  # method, path with query, form body ("" for GET)
@@ -613,6 +613,73 @@ STORE_PROFILE: dict[tuple[str, str], Recipe] = {
     ),
 }
 
+# -- uploads and images ----------------------------------------------------------------------
+
+# The multipart body bench/dataset.py writes (write_upload). A request's body names it as
+# ``@multipart:<file>``, then ``&``-joined fields sent as parts before the file's (a login);
+# generic.lua and bench/run.py's checks expand it (multipart_body).
+UPLOAD_BODY = "upload.multipart"
+MULTIPART = "@multipart:"
+# Decoding and re-encoding a 1280x960 photo is CPU-bound (Pillow, ~20-60 ms a request on the
+# server's thread pool): no route-sized ratio to /web/ping can hold for it.
+REENCODE = "decodes and re-encodes an image by design (Pillow, tens of ms of CPU a request)"
+# The images GET /img serves: written by bench/run.py (seed_images) after uploading them to
+# the running server, one key a line.
+IMAGES = "images.txt"
+
+
+def upload(path: str, **fields: str) -> Request:
+    extra = "".join(f"&{k}={quote(v, safe='')}" for k, v in fields.items())
+    return ("POST", f"/web{path}", f"{MULTIPART}{UPLOAD_BODY}{extra}")
+
+
+def multipart_body(folder: Path, body: str) -> tuple[bytes, str]:
+    """The bytes and Content-Type of a ``@multipart:`` body (as generic.lua sends them)."""
+    name, *pairs = body.removeprefix(MULTIPART).split("&")
+    raw = (folder / name).read_bytes()
+    boundary = raw.split(b"\r\n", 1)[0][2:]
+    fields = b"".join(
+        b"--" + boundary + b'\r\nContent-Disposition: form-data; name="' + k.encode()
+        + b'"\r\n\r\n' + unquote(v).encode() + b"\r\n"
+        for k, v in (pair.split("=", 1) for pair in pairs)
+    )  # fmt: skip
+    return fields + raw, f"multipart/form-data; boundary={boundary.decode()}"
+
+
+def _manager_upload(d: Data, n: int) -> list[Request]:
+    # A few logins only: generic.lua keeps one ~200 KB request per distinct line.
+    return each(
+        min(n, 20), lambda: upload("/upload/imguploadSajad", **auth(d.pick("managers.txt")))
+    )
+
+
+UPLOADS: dict[tuple[str, str], Recipe] = {
+    # Anonymous (a customer app before login): the bench server's throttles are raised.
+    ("POST", "/upload/imgupload"): Recipe(
+        lambda d, n: [upload("/upload/imgupload")], exempt=REENCODE
+    ),
+    ("POST", "/upload/imguploadSajad"): Recipe(
+        lambda d, n: [upload("/upload/imguploadSajad")], exempt=REENCODE
+    ),
+}
+
+
+def images(suffix: str = "") -> Build:
+    """GET one of the seeded uploads (``?w=``: its thumbnail, which the warm-up makes)."""
+    return lambda d, n: each(n, lambda: ("GET", f"/{d.pick(IMAGES)[0]}{suffix}", ""))
+
+
+# GET /img/…: an ASGI layer in front of the v1 dispatch, not a route (bench/run.py adds them
+# beside ping: key, label, recipe).
+IMG: dict[str, tuple[str, Recipe]] = {
+    "img": ("GET /img/<upload> (the original)", Recipe(images())),
+    "img+thumb": ("GET /img/<upload>?w=256 (a kept thumbnail)", Recipe(images("?w=256"))),
+    "img+default": (
+        "GET /img/defaults/product.png (shipped)",
+        Recipe(lambda d, n: [("GET", "/img/defaults/product.png", "")]),
+    ),
+}
+
 # -- variants --------------------------------------------------------------------------------
 
 
@@ -637,6 +704,7 @@ def _users_at_a_store(d: Data, n: int) -> list[Request]:
 # (bench/run.py: key ``<route's key>+<name>``, the route's read or write kind and target).
 VARIANTS: dict[tuple[str, str], dict[str, Recipe]] = {
     ("GET", "/users"): {"visit": Recipe(_users_at_a_store)},
+    ("POST", "/upload/imguploadSajad"): {"manager": Recipe(_manager_upload, exempt=REENCODE)},
 }
 
 # -- the table -------------------------------------------------------------------------------
@@ -652,6 +720,7 @@ TABLE: dict[tuple[str, str], Recipe] = {
     **STORE_SIDE,
     **STORE_PROFILE,
     **SELLERS,
+    **UPLOADS,
 }
 
 

@@ -1,7 +1,7 @@
 -- Shared by every endpoint script (loaded with dofile): the data files written by
 -- `bench/dataset.py build --out DIR` (BENCH_DATA=DIR), a per-thread random seed, the check of
--- every response (non-2xx, and HTTP 200 bodies that are the v1 error envelope) and a
--- machine-readable summary that bench/run.py parses.
+-- every response (non-2xx, and HTTP 200 bodies that are the v1 error envelope or imgupload's
+-- bare "error") and a machine-readable summary that bench/run.py parses.
 
 local data_dir = os.getenv("BENCH_DATA") or "."
 
@@ -44,12 +44,14 @@ function init(args)
 end
 
 local ERROR_PREFIX = '{"status":"error"'
+-- imgupload's refusal is the bare JSON string "error" (API.md §6), not the envelope.
+local BARE_ERROR = '"error"'
 
 function response(status, headers, body)
   responses = responses + 1
   if status < 200 or status > 299 then
     non_2xx = non_2xx + 1
-  elseif body:sub(1, #ERROR_PREFIX) == ERROR_PREFIX then
+  elseif body:sub(1, #ERROR_PREFIX) == ERROR_PREFIX or body == BARE_ERROR then
     app_errors = app_errors + 1
   end
 end

@@ -1,5 +1,5 @@
 -- Every endpoint's load (bench/run.py): replays the requests of BENCH_REQUESTS, one a line
--- (method, path with query, form body; tab-separated), built by bench/endpoints.py from the
+-- (method, path with query, form body or `@multipart:` file; tab-separated), built by bench/endpoints.py from the
 -- dataset's files. BENCH_ORDER=random draws a line per request; sequential gives each line
 -- once (the consumed pools: tokens that logout ends, marks to delete…), thread k taking lines
 -- BENCH_SKIP + k, + k + BENCH_THREADS, …; BENCH_CHAIN=1 (newtoken) sends each user's new
@@ -10,6 +10,39 @@ local order = os.getenv("BENCH_ORDER") or "random"
 local skip = tonumber(os.getenv("BENCH_SKIP") or "0")
 local step = tonumber(os.getenv("BENCH_THREADS") or "1")
 local chain = os.getenv("BENCH_CHAIN") == "1"
+
+-- A body `@multipart:<file>&k=v…` (the upload endpoints, bench/endpoints.py upload): the
+-- file of the dataset folder holds the file's part and the closing boundary (its first line
+-- names the boundary); the fields go in front of it as parts of their own. Each distinct
+-- line is built once: a body is ~200 KB, and 10,000 lines of copies would fill the memory.
+local multipart_files, multipart_reqs = {}, {}
+
+local function unescape(s)
+  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+local function multipart(target, body)
+  local key = target .. "\t" .. body
+  if multipart_reqs[key] then return multipart_reqs[key] end
+  local spec = body:sub(12)  -- after "@multipart:"
+  local name, rest = spec:match("^([^&]+)(.*)$")
+  local raw = multipart_files[name]
+  if raw == nil then
+    local f = assert(io.open((os.getenv("BENCH_DATA") or ".") .. "/" .. name, "rb"))
+    raw = f:read("*a")
+    f:close()
+    multipart_files[name] = raw
+  end
+  local boundary = raw:match("^%-%-([^\r\n]+)\r\n")
+  local parts = {}
+  for k, v in rest:gmatch("&([^=&]+)=([^&]*)") do
+    parts[#parts + 1] = "--" .. boundary .. "\r\nContent-Disposition: form-data; name=\"" ..
+      k .. "\"\r\n\r\n" .. unescape(v) .. "\r\n"
+  end
+  local headers = { ["Content-Type"] = "multipart/form-data; boundary=" .. boundary }
+  multipart_reqs[key] = wrk.format("POST", target, headers, table.concat(parts) .. raw)
+  return multipart_reqs[key]
+end
 
 local function parse(line)
   local method, target, body = line:match("^(%u+)\t([^\t]+)\t?(.*)$")
@@ -29,6 +62,8 @@ function prepare()
         local user, token = body:match("username=([^&]+)&token=([^&]+)")
         queue[#queue + 1] = { target, user, token }
       end
+    elseif method == "POST" and body:sub(1, 11) == "@multipart:" then
+      reqs[n] = multipart(target, body)
     elseif method == "POST" then
       reqs[n] = wrk.format("POST", target, FORM, body)
     else
