@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
-from typing import BinaryIO, Final, cast
+from typing import Any, BinaryIO, Final, cast
 
 import anyio
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import BindParameter, Table, bindparam, delete, insert, select, update
 
 from hojre.core.clock import utcnow
 from hojre.core.db import UTCDateTime
@@ -317,7 +317,7 @@ async def record(
 # matches nothing. Only an upload's first use writes (marks it used): a row every request
 # updated would be a lock that every request naming a popular picture queues on.
 _CLAIM_SLOTS: Final = 8
-_SLOTS: Final = [bindparam(f"path{i}") for i in range(_CLAIM_SLOTS)]
+_SLOTS: Final[list[BindParameter[Any]]] = [bindparam(f"path{i}") for i in range(_CLAIM_SLOTS)]
 _NAMED = Query(
     select(_UPLOADS.c.key, _UPLOADS.c.used_at.is_not(None)).where(_UPLOADS.c.key.in_(_SLOTS))
 )
