@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 
 from hojre.core.sql import Conn, Query, RawDb, run_after_commit
+from hojre.core.urls import async_url
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,7 @@ class Database:
         self, url: str, *, echo: bool = False, pool_size: int = 32,
         acquire_timeout: float = 5.0, statement_timeout: float = 10.0,
     ) -> None:  # fmt: skip
+        url = async_url(url)
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}

@@ -10,6 +10,8 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from hojre.core.urls import async_url
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -28,6 +30,7 @@ def _ensure_sqlite_dir(url: str) -> None:
 
 
 async def upgrade_async(url: str, revision: str = "head") -> None:
+    url = async_url(url)
     _ensure_sqlite_dir(url)
     engine: AsyncEngine = create_async_engine(url)
     try:

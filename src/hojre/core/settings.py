@@ -6,8 +6,10 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hojre.core.urls import async_url
 
 
 class Env(StrEnum):
@@ -160,6 +162,12 @@ class Settings(BaseSettings):
     @property
     def docs_on(self) -> bool:
         return self.env is Env.development if self.docs_enabled is None else self.docs_enabled
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        # sqlite:///… and postgresql://… as everybody writes them (hojre.core.urls).
+        return async_url(url)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:
