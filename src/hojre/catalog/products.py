@@ -45,12 +45,13 @@ from hojre.catalog.service import (
     staff_store,
     unique_slug,
 )
+from hojre.core.checks import image_path
 from hojre.core.clock import utcnow
 from hojre.core.db import UTCDateTime
 from hojre.core.errors import FieldProblem, Rule, ValidationFailed
 from hojre.core.pagination import Page, PagedQuery, PageRequest
 from hojre.core.sql import Conn, Query
-from hojre.core.text import drop_controls, image_key, parse_int, plain_text, web_url_ok
+from hojre.core.text import drop_controls, parse_int, plain_text, web_url_ok
 from hojre.interactions.registry import TargetKind
 from hojre.media.service import claim_paths
 
@@ -142,12 +143,11 @@ def _image(field: str, raw: str, problems: list[FieldProblem], *, video: bool = 
         if not web_url_ok(image):
             problems.append(FieldProblem(field, Rule.not_url))
     elif image:
-        key = image_key(image)
-        if key is None:
-            rule = Rule.not_uploaded if web_url_ok(image) else Rule.not_link
-            problems.append(FieldProblem(field, rule))
+        found = image_path(field, image, Rule.not_link)
+        if isinstance(found, FieldProblem):
+            problems.append(found)
         else:
-            return key
+            return found
     return image
 
 

@@ -54,13 +54,14 @@ def check_texts(
                 problems.append(FieldProblem(name, Rule.too_long, limit))
             elif not _link_ok(rules, name, sent[name], typed=typed[name]):
                 rule = rules.path_rule if name in rules.paths else Rule.not_url
-                if name in rules.paths and web_url_ok(sent[name]):
-                    rule = Rule.not_uploaded  # a link, to some other site's picture
                 problems.append(FieldProblem(name, rule))
             elif name in rules.paths and sent[name]:
-                # The image's path as the media store knows it; that an upload made it is
-                # the caller's check (hojre.media.service.claim_paths, in its transaction).
-                clean[name] = image_key(sent[name])
+                # That an upload made it is the caller's check (claim_paths, in its transaction).
+                found = image_path(name, sent[name], rules.path_rule)
+                if isinstance(found, FieldProblem):
+                    problems.append(found)
+                else:
+                    clean[name] = found
             else:
                 clean[name] = sent[name] or None
     if sent.get("address") and len(sent["address"]) < ADDRESS_MIN:
@@ -89,7 +90,17 @@ def _link_ok(rules: TextRules, name: str, value: str, *, typed: str) -> bool:
     # was not typed as a URL (and html.unescape reads `&para=1` as `¶=1`, `&times` as `×`).
     if value != drop_controls(typed).strip():
         return False
-    return image_key(value) is not None if name in rules.paths else web_url_ok(value)
+    return name in rules.paths or web_url_ok(value)  # a path's form: image_path
+
+
+def image_path(field: str, value: str, rule: Rule) -> str | FieldProblem:
+    """A value sent in an image field as the media store knows it
+    (:func:`~hojre.core.text.image_key`), or what it broke: ``not_uploaded`` for a link to
+    another site's picture, ``rule`` (the field's own word for it) for anything else."""
+    key = image_key(value)
+    if key is not None:
+        return key
+    return FieldProblem(field, Rule.not_uploaded if web_url_ok(value) else rule)
 
 
 def check_int(name: str, raw: str, low: int, high: int) -> FieldProblem | int:

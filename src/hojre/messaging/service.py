@@ -34,6 +34,7 @@ from sqlalchemy.orm import aliased
 from hojre.accounts.models import Role, User
 from hojre.accounts.service import Actor
 from hojre.catalog.models import Status, Store, StoreSeller
+from hojre.core.checks import image_path
 from hojre.core.clock import utcnow
 from hojre.core.errors import FieldProblem, Rule, ValidationFailed
 from hojre.core.events import (
@@ -50,11 +51,11 @@ from hojre.core.events import (
 )
 from hojre.core.pagination import Page, PagedQuery, PageRequest
 from hojre.core.sql import Conn, Query
-from hojre.core.text import image_key, plain_text, web_url_ok
+from hojre.core.text import plain_text
 from hojre.customers.service import note_store_contact
 from hojre.interactions.models import Comment, Mark, View
 from hojre.interactions.registry import InteractionKind, TargetKind
-from hojre.media.service import claim_path
+from hojre.media.service import claim_paths
 from hojre.messaging import errors
 from hojre.messaging.models import (
     Broadcast,
@@ -93,13 +94,14 @@ async def check_attachment(
     upload it names, marked used), or what it broke."""
     if not value or not value.strip():
         return None, []
-    key = image_key(value) if len(value) <= ATTACHMENT_MAX else None
-    if key is None:
-        rule = Rule.not_uploaded if web_url_ok(value.strip()) else Rule.not_link
-        return None, [FieldProblem(field, rule)]
+    if len(value) > ATTACHMENT_MAX:
+        return None, [FieldProblem(field, Rule.not_link)]
+    found = image_path(field, value.strip(), Rule.not_link)
+    if isinstance(found, FieldProblem):
+        return None, [found]
     problems: list[FieldProblem] = []
-    await claim_path(conn, field, key, problems)
-    return key, problems
+    await claim_paths(conn, {field: found}, (field,), problems)
+    return found, problems
 
 
 # -- who is who ------------------------------------------------------------------------------
