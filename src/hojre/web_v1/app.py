@@ -41,7 +41,6 @@ from hojre.web_v1.endpoint import (
     Dispatch,
     Endpoint,
     V1Router,
-    file_fields,
     image_fields,
     json_response,
 )
@@ -77,7 +76,7 @@ _FORM_SLACK = 64 * 1024
 def body_limit(endpoint: Endpoint, settings: Settings) -> int | None:
     """The endpoint's body limit, when not the default: its own, or room for one upload per
     image param (each file is checked against HOJRE_UPLOAD_MAX_BYTES on its own too)."""
-    images = len(image_fields(endpoint.params)) + len(file_fields(endpoint.params))
+    images = len(image_fields(endpoint.params))
     if not images:
         return endpoint.max_body
     room = images * settings.upload_max_bytes + _FORM_SLACK

@@ -35,6 +35,7 @@ from hojre.core.settings import Settings
 from hojre.core.sql import Conn, Query
 from hojre.core.text import ascii_digits, normalize_cellphone
 from hojre.customers import service as customers
+from hojre.media.service import Stored
 from hojre.web_v1.envelopes import error
 from hojre.web_v1.guard import BodyTooLarge
 from hojre.web_v1.messages import render as render_refusal
@@ -74,17 +75,6 @@ def image_fields(params: type[V1Params]) -> dict[str, str]:
         if isinstance(extra, dict) and extra.get(_IMAGE):
             found[info.alias or name] = _CAMEL.sub(r"_\1", name).lower()
     return found
-
-
-@cache
-def file_fields(params: type[V1Params]) -> tuple[str, ...]:
-    """The params that are a file and nothing else (the upload endpoints' ``submit``)."""
-    return tuple(
-        info.alias or name
-        for name, info in params.model_fields.items()
-        if isinstance(info.json_schema_extra, dict)
-        and info.json_schema_extra.get("format") == "binary"
-    )
 
 
 _IMAGE = "x-image"
@@ -152,8 +142,8 @@ class Call(Generic[P]):
     user: Caller | None = None
     located: bool = False
     headers: dict[str, str] = field(default_factory=dict)
-    # A multipart body's files by param name (read by the upload endpoints).
-    files: Mapping[str, UploadFile] = field(default_factory=dict)
+    # The image files of the request, stored as uploads, by param (see _take_files).
+    uploaded: dict[str, Stored] = field(default_factory=dict)
 
     not_logged_in: type[HojreError] = NotLoggedIn
 
@@ -193,6 +183,21 @@ class Call(Generic[P]):
                     self.conn, self.hub, user=self.user, where=where, also=visits
                 )
         return self.user
+
+    async def login_apart(self, *, optional: bool = False) -> None:
+        """Log in on a read connection of its own, before work that must hold none (hashing
+        a password, decoding an image). ``optional``: a failed login leaves the caller
+        anonymous instead of refusing the request."""
+        async with self.hub.db.raw.connect(write=False) as conn:
+            self.conn = conn
+            try:
+                await self.login()
+            except HojreError:
+                if not optional:
+                    raise
+                self.user = None
+            finally:
+                self.conn = NO_CONN
 
 
 # A handler's Response is sent as it is (a cached public list, a 304: hojre.web_v1.cache).
@@ -415,7 +420,6 @@ async def _run(endpoint: Endpoint, request: Request, hub: Hub) -> Response:
             token=token,
             headers=headers,
             not_logged_in=endpoint.not_logged_in,
-            files=files,
         )
         if files:
             await _take_files(endpoint, call, files, raw)
@@ -424,10 +428,7 @@ async def _run(endpoint: Endpoint, request: Request, hub: Hub) -> Response:
         )
         if endpoint.own_transactions:
             if endpoint.auth:
-                async with hub.db.raw.connect(write=False) as conn:
-                    call.conn = conn
-                    await call.login()
-                call.conn = NO_CONN
+                await call.login_apart()
             body = await endpoint.handler(call)
         else:
             async with hub.db.raw.connect(write=endpoint.writes) as conn:
@@ -451,19 +452,17 @@ async def _take_files(
     endpoint: Endpoint, call: Call[Any], files: Mapping[str, UploadFile], raw: dict[str, str]
 ) -> None:
     """Store each image file sent in an image param as an upload, and read the param as its
-    path (the file beats a path sent under the same name). Done before the request's own
-    transaction, as a call to the upload endpoint would be: the caller is logged in first
-    (an upload is theirs, and no stranger's file is decoded), every file is checked, and
-    their problems are reported together. Files in other params are ignored."""
+    path (the file beats a path sent under the same name; ``call.uploaded`` has what was
+    stored). Done before the request's own transaction, as a call to an upload endpoint
+    would be: the caller is logged in first (an upload is theirs, and no stranger's file is
+    decoded; where no login is needed, a failed one uploads anonymously), every file is
+    checked, and their problems are reported together. Files in other params are ignored."""
     wanted = [(wire, field, files[wire]) for wire, field in image_fields(endpoint.params).items()
               if wire in files]  # fmt: skip
     if not wanted:
         return
-    if endpoint.auth:
-        async with call.hub.db.raw.connect(write=False) as conn:
-            call.conn = conn
-            await call.login()
-        call.conn = NO_CONN
+    if endpoint.auth or call.token:
+        await call.login_apart(optional=not endpoint.auth)
     owner = call.user.id if call.user is not None else None
     problems: list[FieldProblem] = []
     for wire, field_name, upload in wanted:
@@ -476,6 +475,7 @@ async def _take_files(
             problems.extend(exc.problems)
             continue
         raw[wire] = stored.key
+        call.uploaded[wire] = stored
     if problems:
         raise ValidationFailed(problems)
 

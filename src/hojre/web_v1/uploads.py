@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from hojre.core.errors import FieldProblem, HojreError, Rule, ValidationFailed
 from hojre.media.service import Stored
-from hojre.web_v1.endpoint import NO_CONN, Call, V1Params, V1Router, json_response, param
+from hojre.web_v1.endpoint import Call, V1Params, V1Router, json_response, param
 from hojre.web_v1.envelopes import error, ok
 from hojre.web_v1.messages import render, sentence
 from hojre.web_v1.openapi import Reply
@@ -32,29 +32,20 @@ class UploadParams(V1Params):
         "The image file (multipart): JPEG, PNG or WebP, at most HOJRE_UPLOAD_MAX_BYTES. "
         "Re-encoded, metadata removed; stored under a random name.",
         required=True,
+        image=True,
         format="binary",
     )
     username: str | None = param("Optional: the uploader's cellphone (with `token`).")
     token: str | None = param("Optional: the uploader's access token.")
 
 
-async def _take(call: Call[UploadParams]) -> Stored:
-    """Store the ``submit`` file as the caller's upload (anonymous without a valid login)."""
-    upload = call.files.get(FIELD)
-    if upload is None:
+def _stored(call: Call[UploadParams]) -> Stored:
+    """The ``submit`` file, stored as the caller's upload by the endpoint runner (an image
+    param: hojre.web_v1.endpoint._take_files); a text ``submit`` is no upload."""
+    stored = call.uploaded.get(FIELD)
+    if stored is None:
         raise ValidationFailed([FieldProblem(FIELD, Rule.required)])
-    if call.token:
-        async with call.hub.db.raw.connect(write=False) as conn:
-            call.conn = conn
-            try:
-                await call.login()
-            except HojreError:
-                call.user = None  # a stale token uploads anonymously, as no token does
-        call.conn = NO_CONN
-    return await call.hub.media.take(
-        upload.file, size=upload.size, field=FIELD,
-        owner=call.user.id if call.user is not None else None, address=str(call.client),
-    )  # fmt: skip
+    return stored
 
 
 def public_base(call: Call[Any]) -> str:
@@ -73,7 +64,7 @@ def _bare_error(exc: HojreError) -> Response:
              response=Reply.image_url,
              summary="Upload an image (customer app): its absolute URL, or 'error'")  # fmt: skip
 async def imgupload(call: Call[UploadParams]) -> Response:
-    stored = await _take(call)
+    stored = _stored(call)
     return json_response(f"{public_base(call)}/{stored.key}", headers=call.headers)
 
 
@@ -89,5 +80,5 @@ def _cant_upload(exc: HojreError) -> Response:
              refusal=_cant_upload,
              summary="Upload an image (store side): its path, as 'upload done'")  # fmt: skip
 async def imgupload_sajad(call: Call[UploadParams]) -> dict[str, Any]:
-    stored = await _take(call)
+    stored = _stored(call)
     return ok("upload done", {"name": stored.key})
