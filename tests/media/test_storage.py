@@ -126,31 +126,20 @@ async def test_an_upload_round_trip_through_the_api_on_s3(tmp_path: Path, s3_url
 
     from PIL import Image
 
-    from hojre.core.hub import Hub
-    from hojre.core.migrate import upgrade_async
-    from tests.conftest import app_client
-    from tests.media.test_uploads import SAJAD, _age, jpeg, post_file
+    from tests.media.test_uploads import SAJAD, _age, client_with, jpeg, post_file
 
-    url = f"sqlite+aiosqlite:///{tmp_path}/s3.db"
-    await upgrade_async(url)
-    settings = make_settings(
-        url, tmp_path / "sms", media_backend="s3", s3_bucket=BUCKET, s3_endpoint_url=s3_url,
-        s3_prefix=f"api-{os.urandom(4).hex()}", s3_access_key_id="test",
-        s3_secret_access_key="test",
-    )  # fmt: skip
-    hub = Hub.from_settings(settings)
-    try:
-        async with app_client(hub) as client:
-            body = (await post_file(client, SAJAD, jpeg((600, 300)))).json()
-            key = body["data"]["name"]
-            served = await client.get("/" + key)
-            assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
-            thumb = await client.get(f"/{key}?w=128")
-            assert Image.open(io.BytesIO(thumb.content)).size == (128, 64)
-            assert await hub.media.store.exists(f"thumbs/128/{key}")
-            await _age(hub, key, 25)
-            assert await hub.media.collect() == 1
-            assert (await client.get("/" + key)).status_code == 404
-            assert not await hub.media.store.exists(f"thumbs/128/{key}")
-    finally:
-        await hub.aclose()
+    s3 = {"media_backend": "s3", "s3_bucket": BUCKET, "s3_endpoint_url": s3_url,
+          "s3_prefix": f"api-{os.urandom(4).hex()}", "s3_access_key_id": "test",
+          "s3_secret_access_key": "test"}  # fmt: skip
+    async with client_with(tmp_path, **s3) as (client, hub):
+        body = (await post_file(client, SAJAD, jpeg((600, 300)))).json()
+        key = body["data"]["name"]
+        served = await client.get("/" + key)
+        assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+        thumb = await client.get(f"/{key}?w=128")
+        assert Image.open(io.BytesIO(thumb.content)).size == (128, 64)
+        assert await hub.media.store.exists(f"thumbs/128/{key}")
+        await _age(hub, key, 25)
+        assert await hub.media.collect() == 1
+        assert (await client.get("/" + key)).status_code == 404
+        assert not await hub.media.store.exists(f"thumbs/128/{key}")

@@ -6,6 +6,7 @@ import io
 import re
 import tracemalloc
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -95,16 +96,23 @@ async def test_imgupload_answers_a_bare_string_the_absolute_url(
     assert Image.open(io.BytesIO(served.content)).mode == "RGBA"  # alpha kept
 
 
-async def test_public_url_sets_the_host_of_absolute_urls(tmp_path: Path) -> None:
-    settings = make_settings(
-        f"sqlite+aiosqlite:///{tmp_path}/p.db", tmp_path / "sms", public_url="https://cdn.hojre.ir/"
-    )
+@asynccontextmanager
+async def client_with(
+    tmp_path: Path, **settings: Any
+) -> AsyncIterator[tuple[httpx.AsyncClient, Hub]]:
+    """A client of an app with these settings, on a fresh SQLite database of its own."""
     from hojre.core.migrate import upgrade_async
 
-    await upgrade_async(settings.database_url)
-    async for hub in build_hub(settings):
+    url = f"sqlite+aiosqlite:///{tmp_path}/own.db"
+    await upgrade_async(url)
+    async for hub in build_hub(make_settings(url, tmp_path / "sms", **settings)):
         async with app_client(hub) as client:
-            url = (await post_file(client, IMGUPLOAD, jpeg())).json()
+            yield client, hub
+
+
+async def test_public_url_sets_the_host_of_absolute_urls(tmp_path: Path) -> None:
+    async with client_with(tmp_path, public_url="https://cdn.hojre.ir/") as (client, _):
+        url = (await post_file(client, IMGUPLOAD, jpeg())).json()
     assert url.startswith("https://cdn.hojre.ir/img/up/")
 
 
@@ -208,32 +216,17 @@ async def test_a_body_over_the_limit_is_refused_before_it_is_all_read(tmp_path: 
 
 
 async def test_a_file_over_the_size_limit_is_refused(tmp_path: Path) -> None:
-    settings = make_settings(
-        f"sqlite+aiosqlite:///{tmp_path}/s.db", tmp_path / "sms", upload_max_bytes=4096
-    )
-    from hojre.core.migrate import upgrade_async
-
-    await upgrade_async(settings.database_url)
     big = jpeg((400, 400))
-    async for hub in build_hub(settings):
-        async with app_client(hub) as client:
-            body = (await post_file(client, SAJAD, big + b"\x00" * 60_000)).json()
+    async with client_with(tmp_path, upload_max_bytes=4096) as (client, _):
+        body = (await post_file(client, SAJAD, big + b"\x00" * 60_000)).json()
     assert body == {"status": "error", "message": "cant upload",
                     "data": ["Submit is too big. Its size cannot exceed 4096 bytes."]}  # fmt: skip
 
 
 async def test_anonymous_uploads_are_throttled_per_address(tmp_path: Path) -> None:
-    settings = make_settings(
-        f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path / "sms",
-        anonymous_uploads_per_address_per_hour=2,
-    )  # fmt: skip
-    from hojre.core.migrate import upgrade_async
-
-    await upgrade_async(settings.database_url)
-    async for hub in build_hub(settings):
-        async with app_client(hub) as client:
-            answers = [(await post_file(client, IMGUPLOAD, jpeg())).json() for _ in range(3)]
-            refused = (await post_file(client, SAJAD, jpeg())).json()
+    async with client_with(tmp_path, anonymous_uploads_per_address_per_hour=2) as (client, hub):
+        answers = [(await post_file(client, IMGUPLOAD, jpeg())).json() for _ in range(3)]
+        refused = (await post_file(client, SAJAD, jpeg())).json()
         async with app_client(hub, client="10.0.0.9") as other:
             elsewhere = (await post_file(other, IMGUPLOAD, jpeg())).json()
     assert [a.startswith("http") for a in answers] == [True, True, False]

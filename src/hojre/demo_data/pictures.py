@@ -16,14 +16,13 @@ from typing import Final
 
 from hojre.core.sql import Conn
 from hojre.media.cards import card
-from hojre.media.images import Encoded
+from hojre.media.images import FORMATS, Encoded
 from hojre.media.service import record
 from hojre.media.storage import MediaStore
 
 # Sizes by what the picture is: small squares for logos and avatars, 4:3 for the rest.
 SQUARE: Final = (256, 256)
 PHOTO: Final = (480, 360)
-_TYPES: Final = {"jpg": "image/jpeg", "png": "image/png"}
 
 
 class Pictures:
@@ -49,5 +48,5 @@ class Pictures:
         for drawn in pending:
             title, (width, height), ext = drawn
             data = card(title, width=width, height=height, fmt=ext)
-            encoded = Encoded(data, ext, _TYPES[ext], width, height)
+            encoded = Encoded(data, ext, FORMATS[ext], width, height)
             await record(self.conn, self.store, self.paths[drawn], encoded, owner=None)

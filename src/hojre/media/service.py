@@ -159,14 +159,12 @@ class Media:
         except images.NotAnImage:
             raise ValidationFailed([FieldProblem(field, Rule.not_image)]) from None
         key = new_key(encoded.ext)
+        # The bytes first, outside the transaction (an S3 round trip must not hold SQLite's
+        # write lock); then the row.
         await self.store.put(key, encoded.data, encoded.content_type)
         try:
             async with self.db.connect(write=True) as conn:
-                await conn.run(
-                    _INSERT, key_=key, owner=owner, address_=address[:64],
-                    type_=encoded.content_type, size_=len(encoded.data),
-                    width_=encoded.width, height_=encoded.height, now=utcnow(), used=None,
-                )  # fmt: skip
+                await _insert(conn, key, encoded, owner=owner, address=address, used=False)
         except BaseException:
             await self.store.delete(key)  # no row: nothing may refer to the file
             raise
@@ -193,10 +191,10 @@ class Media:
         return found
 
     async def _load(self, key: str, width: int | None) -> Image | None:
-        if not valid_key(key) and default_image(key) is None:
-            return None  # a name the store never holds (capitals: only the defaults have them)
-        content_type = _CONTENT_TYPES[key.rsplit(".", 1)[1]]
+        content_type = images.FORMATS[key.rsplit(".", 1)[1]]
         shipped = default_image(key)
+        if shipped is None and not valid_key(key):
+            return None  # a name the store never holds (capitals: only the defaults have them)
         if shipped is not None:
             if width is None:
                 return Image.of(shipped, content_type, shipped=True)
@@ -274,9 +272,6 @@ class ImageCache:
             self.size -= len(gone.data)
 
 
-_CONTENT_TYPES: Final = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
-
-
 @lru_cache(maxsize=256)
 def _shipped_thumbnail(key: str, width: int) -> images.Encoded:
     data = default_image(key)
@@ -303,10 +298,18 @@ async def record(
     """Store bytes made by the project itself (the demo's pictures) as a used upload, in the
     caller's transaction."""
     await store.put(key, encoded.data, encoded.content_type)
+    await _insert(conn, key, encoded, owner=owner, address="", used=True)
+
+
+async def _insert(
+    conn: Conn, key: str, encoded: images.Encoded, *, owner: int | None, address: str,
+    used: bool,
+) -> None:  # fmt: skip
     now = utcnow()
     await conn.run(
-        _INSERT, key_=key, owner=owner, address_="", type_=encoded.content_type,
-        size_=len(encoded.data), width_=encoded.width, height_=encoded.height, now=now, used=now,
+        _INSERT, key_=key, owner=owner, address_=address[:64], type_=encoded.content_type,
+        size_=len(encoded.data), width_=encoded.width, height_=encoded.height, now=now,
+        used=now if used else None,
     )  # fmt: skip
 
 
@@ -352,11 +355,6 @@ async def claim_paths(
             await conn.run(_MARK_USED, now=utcnow(), **paths)
     problems.extend(FieldProblem(name, Rule.not_uploaded) for name, key in named
                     if key not in found)  # fmt: skip
-
-
-async def claim_path(conn: Conn, name: str, key: str, problems: list[FieldProblem]) -> None:
-    holder: dict[str, object] = {name: key}
-    await claim_paths(conn, holder, (name,), problems)
 
 
 # -- garbage collection -----------------------------------------------------------------------
